@@ -296,12 +296,14 @@ static int pvs_operand_class(const char *mn, const struct pvs_ops *o)
 /* ---- classification --------------------------------------------------- */
 
 /* Read the word at s[*i] (not blank) into mn, lower case; "" when too
- * long for any mnemonic.  Returns 1, 0 for a symbol assignment (x=1),
- * -1 when it is not a plain word ($0, \arg, {vex}, mov.s ...). */
+ * long for any mnemonic.  Words may hold '_' and '.' (macro names,
+ * mov.s).  Returns 1, 0 for a symbol assignment (x=1), -1 when it is not
+ * a plain word ($0, \arg, {vex}, ...). */
 static int pvs_word(const char *s, size_t n, size_t *i, char *mn, size_t cap)
 {
 	size_t k = 0;
-	while (*i < n && isalnum((unsigned char)s[*i])) {
+	while (*i < n && (isalnum((unsigned char)s[*i]) || s[*i] == '_' ||
+			  s[*i] == '.')) {
 		if (k + 1 < cap)
 			mn[k] = (char)tolower((unsigned char)s[*i]);
 		k++;
