@@ -7,7 +7,7 @@
  * instruction is classified against classes.def and every sensitive one is
  * replaced by a site:
  *   88801: <insn>
- *   88802: .skip <pad - len if positive>, 0x90
+ *   88802: .fill <pad - len if positive>, 1, 0x90
  *   88803: + one struct pv_site entry in .previrt.sites
  * Numeric local labels cannot collide, however often a string is inlined
  * or duplicated.  See docs/compiler-pass.md for the exact text.
@@ -458,9 +458,10 @@ static void pvs_emit_site(struct pvs_buf *b, const char *insn, size_t n,
 	unsigned pad = pv_class_info((unsigned)cls)->pad;
 	pvs_put(b, PVS_LABEL_BEGIN ": ", 7);
 	pvs_put(b, insn, n);
-	pvs_printf(b, "\n\t" PVS_LABEL_INSN_END ": .skip -(((%u)-("
+	/* .fill, not .skip: GNU as warns about a zero .skip count. */
+	pvs_printf(b, "\n\t" PVS_LABEL_INSN_END ": .fill -(((%u)-("
 		   PVS_LABEL_INSN_END "b-" PVS_LABEL_BEGIN "b)) > 0) * ((%u)-("
-		   PVS_LABEL_INSN_END "b-" PVS_LABEL_BEGIN "b)), 0x90", pad, pad);
+		   PVS_LABEL_INSN_END "b-" PVS_LABEL_BEGIN "b)), 1, 0x90", pad, pad);
 	pvs_printf(b, "\n\t" PVS_LABEL_END ":\n\t.pushsection "
 		   PV_SITES_SECTION ",\"\",@progbits\n\t.balign %d\n\t.long "
 		   PVS_LABEL_BEGIN "b\n\t.byte " PVS_LABEL_END "b-"

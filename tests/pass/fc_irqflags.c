@@ -38,7 +38,7 @@ void fc_three_cli(void)
 // CHECK:      [[B:\.Ltmp[0-9]+]]:
 // CHECK-NEXT:   cli
 // CHECK-NEXT: [[E:\.Ltmp[0-9]+]]:
-// CHECK-NEXT:   .zero (-((8-([[E]]-[[B]]))>0))*(8-([[E]]-[[B]])),144
+// CHECK-NEXT:   .fill (-((8-([[E]]-[[B]]))>0))*(8-([[E]]-[[B]])), 1, 0x90
 // CHECK-NEXT: [[END:\.Ltmp[0-9]+]]:
 // CHECK-NEXT:   .section .previrt.sites,"",@progbits
 // CHECK-NEXT:   .p2align 2, 0x0
@@ -58,7 +58,7 @@ void fc_one_cli(void)
 // CHECK:      [[PB:\.Ltmp[0-9]+]]:
 // CHECK-NEXT:   pushfl
 // CHECK-NEXT: [[PE:\.Ltmp[0-9]+]]:
-// CHECK-NEXT:   .zero (-((24-([[PE]]-[[PB]]))>0))*(24-([[PE]]-[[PB]])),144
+// CHECK-NEXT:   .fill (-((24-([[PE]]-[[PB]]))>0))*(24-([[PE]]-[[PB]])), 1, 0x90
 // CHECK:        .byte 2
 // CHECK-NEXT:   .byte 1
 // CHECK-NEXT:   .text
@@ -68,7 +68,7 @@ void fc_one_cli(void)
 // CHECK-NEXT: [[FB:\.Ltmp[0-9]+]]:
 // CHECK-NEXT:   popfl
 // CHECK-NEXT: [[FE:\.Ltmp[0-9]+]]:
-// CHECK-NEXT:   .zero (-((32-([[FE]]-[[FB]]))>0))*(32-([[FE]]-[[FB]])),144
+// CHECK-NEXT:   .fill (-((32-([[FE]]-[[FB]]))>0))*(32-([[FE]]-[[FB]])), 1, 0x90
 // CHECK:        .byte 3
 // CHECK-NEXT:   .byte 1
 unsigned long fc_save_restore(void)
@@ -82,7 +82,7 @@ unsigned long fc_save_restore(void)
 // Raw text as handed to an external assembler (-fno-integrated-as).
 // RAW-LABEL: fc_raw_sti:
 // RAW:      88801: sti
-// RAW-NEXT: 88802: .skip -(((24)-(88802b-88801b)) > 0) * ((24)-(88802b-88801b)), 0x90
+// RAW-NEXT: 88802: .fill -(((24)-(88802b-88801b)) > 0) * ((24)-(88802b-88801b)), 1, 0x90
 // RAW-NEXT: 88803:
 // RAW-NEXT: .pushsection .previrt.sites,"",@progbits
 // RAW-NEXT: .balign 4

@@ -60,7 +60,7 @@ zero:
 // CHECK-NEXT: [[RB:\.Ltmp[0-9]+]]:
 // CHECK-NEXT:   cli
 // CHECK-NEXT: [[RE:\.Ltmp[0-9]+]]:
-// CHECK-NEXT:   .zero (-((8-([[RE]]-[[RB]]))>0))*(8-([[RE]]-[[RB]])),144
+// CHECK-NEXT:   .fill (-((8-([[RE]]-[[RB]]))>0))*(8-([[RE]]-[[RB]])), 1, 0x90
 // CHECK-NEXT: {{\.Ltmp[0-9]+}}:
 // CHECK-NEXT:   .section .previrt.sites,"",@progbits
 // CHECK-NEXT:   .p2align 2, 0x0

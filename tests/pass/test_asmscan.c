@@ -30,7 +30,7 @@ static char *site(const char *insn, int cls)
 	unsigned pad = pv_class_info((unsigned)cls)->pad;
 	cr_assert(asprintf(&s,
 		"88801: %s\n\t"
-		"88802: .skip -(((%u)-(88802b-88801b)) > 0) * ((%u)-(88802b-88801b)), 0x90\n\t"
+		"88802: .fill -(((%u)-(88802b-88801b)) > 0) * ((%u)-(88802b-88801b)), 1, 0x90\n\t"
 		"88803:\n\t"
 		".pushsection .previrt.sites,\"\",@progbits\n\t"
 		".balign 4\n\t"
@@ -269,7 +269,7 @@ Test(rewrite, exact_cli_text)
 	char want[600];
 	snprintf(want, sizeof want,
 		 "88801: cli\n\t"
-		 "88802: .skip -(((%u)-(88802b-88801b)) > 0) * ((%u)-(88802b-88801b)), 0x90\n\t"
+		 "88802: .fill -(((%u)-(88802b-88801b)) > 0) * ((%u)-(88802b-88801b)), 1, 0x90\n\t"
 		 "88803:\n\t"
 		 ".pushsection .previrt.sites,\"\",@progbits\n\t"
 		 ".balign 4\n\t.long 88801b\n\t"
