@@ -1,0 +1,91 @@
+/*
+ * ulib.h - the tiny user library of previrt's test and benchmark
+ * programs: Linux i386 system calls through int $0x80, formatted output,
+ * timing and the self-test report helper.  Runs: ring 3, in static i386
+ * ELF programs under the sample kernel or unmodified on Linux.
+ */
+#ifndef ULIB_H
+#define ULIB_H
+
+typedef unsigned int u32;
+typedef unsigned long long u64;
+typedef unsigned int size_t;
+
+#define NULL ((void *)0)
+
+/* Linux i386 syscall numbers used here. */
+#define SYS_exit 1
+#define SYS_fork 2
+#define SYS_read 3
+#define SYS_write 4
+#define SYS_close 6
+#define SYS_waitpid 7
+#define SYS_execve 11
+#define SYS_getpid 20
+#define SYS_kill 37
+#define SYS_pipe 42
+#define SYS_brk 45
+#define SYS_getppid 64
+#define SYS_gettimeofday 78
+#define SYS_munmap 91
+#define SYS_wait4 114
+#define SYS_sched_yield 158
+#define SYS_nanosleep 162
+#define SYS_mmap2 192
+#define SYS_exit_group 252
+#define SYS_clock_gettime 265
+#define SYS_pv_report 999     /* previrt sample kernel only; ENOSYS on Linux */
+
+#define WNOHANG 1
+#define WIFEXITED(s)   (((s) & 0x7f) == 0)
+#define WEXITSTATUS(s) (((s) >> 8) & 0xff)
+#define WIFSIGNALED(s) (((s) & 0x7f) != 0 && ((s) & 0x7f) != 0x7f)
+#define WTERMSIG(s)    ((s) & 0x7f)
+#define SIGKILL 9
+#define SIGSEGV 11
+
+struct timespec { long tv_sec; long tv_nsec; };
+struct timeval { long tv_sec; long tv_usec; };
+
+long syscall6(long nr, long a, long b, long c, long d, long e, long f);
+
+void exit(int code) __attribute__((noreturn));
+int fork(void);
+int read(int fd, void *buf, size_t n);
+int write(int fd, const void *buf, size_t n);
+int close(int fd);
+int getpid(void);
+int getppid(void);
+int pipe(int fds[2]);
+long brk(void *addr);
+int waitpid(int pid, int *status, int options);
+int wait4(int pid, int *status, int options, void *rusage);
+int execve(const char *path, char *const argv[], char *const envp[]);
+int kill(int pid, int sig);
+int sched_yield(void);
+int nanosleep(const struct timespec *req, struct timespec *rem);
+int clock_gettime(int clk, struct timespec *ts);
+int gettimeofday(struct timeval *tv, void *tz);
+void *mmap_anon(size_t len);      /* mmap2 anonymous private rw, or NULL */
+int munmap(void *addr, size_t len);
+
+u64 rdtsc(void);
+u64 now_ns(void);                 /* CLOCK_MONOTONIC */
+void sleep_ms(u32 ms);
+
+size_t strlen(const char *s);
+int strcmp(const char *a, const char *b);
+void *memset(void *d, int c, size_t n);
+void *memcpy(void *d, const void *s, size_t n);
+int atoi(const char *s);
+
+int printf(const char *fmt, ...);   /* %d %u %x %s %c %llu %lld */
+int snprintf(char *buf, size_t n, const char *fmt, ...);
+
+/* Self tests: print "<name> ok" or "<name> FAILED: <why>" and report it
+ * to the sample kernel; returns 1 if ok. */
+int t_report(const char *name, const char *failure);
+
+int main(int argc, char **argv);
+
+#endif

@@ -1,0 +1,47 @@
+/*
+ * previrt-run.h - the backend table of previrt-run and the options every
+ * backend receives.  Runs: host tool.
+ * Usage: previrt-run --backend=NAME IMAGE [--append ARGS] [--module FILE]
+ *        [--mem SIZE] [--timeout SEC] [--qemu-log FILE]
+ * Exit status: 0 when the guest reported success (debug-exit 0), the
+ * guest's debug-exit status when non-zero, 2 when the guest stopped
+ * without a status, 3 when the VM died, 124 on timeout, 64 on bad usage.
+ */
+#ifndef PREVIRT_RUN_H
+#define PREVIRT_RUN_H
+
+#define PR_MAX_MODULES 8
+
+#define PR_EXIT_OK       0
+#define PR_EXIT_NOSTATUS 2
+#define PR_EXIT_CRASH    3
+#define PR_EXIT_TIMEOUT  124
+#define PR_EXIT_USAGE    64
+
+struct pr_opts {
+	const char *image;                   /* guest ELF (PVH entry) */
+	const char *append;                  /* kernel command line or NULL */
+	const char *modules[PR_MAX_MODULES]; /* PVH modules, in order */
+	int nmodules;
+	const char *mem;                     /* e.g. "128M" */
+	int timeout;                         /* seconds, > 0 */
+	const char *qemu_log;                /* QEMU -D file or NULL */
+};
+
+/* A backend runs the guest with its serial console on stdout and returns
+ * one of the exit statuses above (or the guest's non-zero status). */
+struct pr_backend {
+	const char *name;
+	const char *what;                    /* one line for --help */
+	int (*run)(const struct pr_opts *o);
+};
+
+/* run-native.c */
+int pr_run_native(const struct pr_opts *o);
+
+/* previrt-run.c: start argv as a child and wait for it at most timeout
+ * seconds; returns the child's raw wait status, or -1 on timeout (the
+ * child is killed) or on failure to start (message printed). */
+int pr_spawn_wait(char *const argv[], int timeout);
+
+#endif
