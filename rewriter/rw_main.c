@@ -1,0 +1,101 @@
+/*
+ * rw_main.c - previrt-rewrite, the post-link rewriter's command line.
+ * Runs: host tool.  Usage:
+ *   previrt-rewrite IN.elf [-o OUT.elf] [--report R.json] [--check]
+ * With -o: make every uncovered sensitive instruction a padded site (or
+ * a trap site), write OUT, then re-read OUT from disk and analyse it.
+ * Without -o: analyse IN only.  The report and summary describe the image
+ * analysed.  Exit: 0 ok, 1 bad input or error, 2 --check failed.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "rw.h"
+
+struct rw_opts {
+	const char *in, *out, *report;
+	int check;
+};
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: previrt-rewrite IN.elf [-o OUT.elf] "
+		"[--report R.json] [--check]\n");
+	return 1;
+}
+
+static int parse_args(int argc, char **argv, struct rw_opts *o)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "-o") && i + 1 < argc) o->out = argv[++i];
+		else if (!strcmp(a, "--report") && i + 1 < argc)
+			o->report = argv[++i];
+		else if (!strcmp(a, "--check")) o->check = 1;
+		else if (a[0] != '-' && !o->in) o->in = a;
+		else return -1;
+	}
+	return o->in ? 0 : -1;
+}
+
+/* Load, read and validate the site table, disassemble. */
+static int analyse(struct rw_image *img, const char *path)
+{
+	if (rw_image_load(img, path) < 0 || rw_sites_read(img) < 0 ||
+	    rw_sites_validate(img) < 0 || rw_disasm_image(img) < 0)
+		return -1;
+	return 0;
+}
+
+static int fail(struct rw_image *img)
+{
+	fprintf(stderr, "previrt-rewrite: %s\n", img->err);
+	rw_image_free(img);
+	free(img->buf);
+	return 1;
+}
+
+static int rewrite(struct rw_image *img, const char *out,
+		   struct rw_counts *c)
+{
+	struct rw_plan pl;
+	if (rw_plan_make(img, &pl) < 0 || rw_write(img, &pl, out) < 0) {
+		rw_plan_free(&pl);
+		return -1;
+	}
+	c->windows = pl.counts.windows;
+	c->bytes_added = pl.counts.bytes_added;
+	rw_plan_free(&pl);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct rw_opts o = { 0 };
+	struct rw_image img, fin;
+	struct rw_counts c = { 0 };
+	if (parse_args(argc, argv, &o) < 0) return usage();
+	if (analyse(&img, o.in) < 0) return fail(&img);
+	if (o.out) {
+		if (rewrite(&img, o.out, &c) < 0) return fail(&img);
+		rw_image_free(&img);
+		free(img.buf);
+		if (analyse(&fin, o.out) < 0) return fail(&fin);
+	} else {
+		fin = img;
+	}
+	rw_count(&fin, &c);
+	rw_report_summary(&fin, &c, c.bytes_added);
+	if (o.report && rw_report_json(&fin, &c, c.bytes_added, o.report)) {
+		fprintf(stderr, "previrt-rewrite: cannot write %s\n", o.report);
+		return 1;
+	}
+	rw_image_free(&fin);
+	free(fin.buf);
+	if (o.check && c.total[4]) {
+		fprintf(stderr, "previrt-rewrite: check FAILED: %u unresolved "
+			"sensitive instructions\n", c.total[4]);
+		return 2;
+	}
+	return 0;
+}

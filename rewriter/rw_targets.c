@@ -1,0 +1,192 @@
+/*
+ * rw_targets.c - what points into the code, so windows never break it.
+ * A byte is a TARGET if control may arrive there: a relative branch's
+ * destination, a symbol, the entry point, any 32-bit word of allocated
+ * data or of an instruction's bytes that holds a code address (jump
+ * tables, function pointers, pushed return labels; conservative), or the
+ * landing pad of a Linux exception table.  A byte is PINNED if it may not
+ * move at all: relocated fields, instructions named by address tables
+ * (Linux __ex_table, __jump_table, .altinstructions, BUG ud2s), and
+ * existing sites.  Runs: host tool (previrt-rewrite).
+ */
+#include <elf.h>
+#include <stdlib.h>
+#include <string.h>
+#include "rw.h"
+
+/* Section index (into img->scns) of the executable byte a, or -1. */
+static int exec_scn(const struct rw_image *img, uint32_t a)
+{
+	for (unsigned i = 0; i < img->nscn; i++) {
+		const struct rw_scn *s = &img->scns[i];
+		if (s->exec && a >= s->addr && a - s->addr < s->size)
+			return (int)i;
+	}
+	return -1;
+}
+
+int rw_maps_get(const struct rw_image *img, const struct rw_maps *m,
+		uint32_t a)
+{
+	int i = exec_scn(img, a);
+	return i < 0 ? 0 : m->scn[i][a - img->scns[i].addr];
+}
+
+void rw_maps_set(struct rw_image *img, struct rw_maps *m, uint32_t a,
+		 uint32_t len, int flag)
+{
+	for (uint32_t k = 0; k < len; k++) {
+		int i = exec_scn(img, a + k);
+		if (i >= 0) m->scn[i][a + k - img->scns[i].addr] |= flag;
+	}
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+/* A code address seen in data: a target; a ud2 (BUG/WARN) is pinned. */
+static void data_word(struct rw_image *img, struct rw_maps *m, uint32_t v)
+{
+	int i = exec_scn(img, v);
+	if (i < 0) return;
+	m->scn[i][v - img->scns[i].addr] |= RW_MAP_TARGET;
+	const uint8_t *p = rw_bytes_at(img, v, 2);
+	if (p && p[0] == 0x0f && p[1] == 0x0b)
+		rw_maps_set(img, m, v, 2, RW_MAP_PINNED);
+}
+
+static void scan_data(struct rw_image *img, struct rw_maps *m)
+{
+	for (unsigned i = 0; i < img->nscn; i++) {
+		const struct rw_scn *s = &img->scns[i];
+		if (!(s->flags & SHF_ALLOC) || s->exec || s->type == SHT_NOBITS)
+			continue;
+		const uint8_t *p = img->buf + s->off;
+		uint32_t skip = (4 - (s->addr & 3)) & 3;
+		for (uint32_t o = skip; o + 4 <= s->size; o += 4)
+			data_word(img, m, le32(p + o));
+	}
+}
+
+/* Branch destinations and every code address embedded in code bytes. */
+static void scan_code(struct rw_image *img, struct rw_maps *m)
+{
+	for (size_t k = 0; k < img->ninsns; k++) {
+		const struct rw_insn *in = &img->insns[k];
+		if (in->branch >= RW_BR_CALL && in->branch <= RW_BR_OTHER_REL)
+			rw_maps_set(img, m, in->target, 1, RW_MAP_TARGET);
+		const uint8_t *p = rw_bytes_at(img, in->addr, in->len);
+		for (unsigned o = 0; p && o + 4 <= in->len; o++)
+			data_word(img, m, le32(p + o));
+	}
+}
+
+static void scan_syms(struct rw_image *img, struct rw_maps *m)
+{
+	for (unsigned i = 0; i < img->nsyms; i++)
+		rw_maps_set(img, m, img->syms[i].addr, 1, RW_MAP_TARGET);
+	rw_maps_set(img, m, img->entry, 1, RW_MAP_TARGET);
+}
+
+/* Relocations kept in the image (ld --emit-relocs): fields never move. */
+static void scan_relocs(struct rw_image *img, struct rw_maps *m)
+{
+	for (unsigned i = 0; i < img->nscn; i++) {
+		const struct rw_scn *s = &img->scns[i];
+		size_t esz = s->type == SHT_REL ? sizeof(Elf32_Rel)
+			   : s->type == SHT_RELA ? sizeof(Elf32_Rela) : 0;
+		for (size_t o = 0; esz && o + esz <= s->size; o += esz) {
+			uint32_t off = le32(img->buf + s->off + o);
+			rw_maps_set(img, m, off, 4, RW_MAP_PINNED);
+		}
+	}
+}
+
+/*
+ * Linux 6.1 i386 address tables, each entry a run of s32 fields relative
+ * to the field's own address (arch/x86/include/asm/extable.h,
+ * jump_label.h, alternative.h).  Fields: pin N bytes, or mark a target.
+ */
+struct rw_reltab {
+	const char *section;
+	unsigned entsize;
+	int8_t pin_off, pin_len_off;   /* pinned insn; len byte (-1: 1 byte) */
+	int8_t pin2_off, pin2_len_off; /* second pinned range, -1 none */
+	int8_t target_off;             /* landing pad, -1 none */
+	uint8_t pin_len;               /* fixed length when no len byte */
+};
+
+static const struct rw_reltab rw_linux_tables[] = {
+	/* struct exception_table_entry { int insn, fixup, data; } */
+	{ "__ex_table", 12, 0, -1, -1, -1, 4, 1 },
+	/* struct jump_entry { s32 code, target; long key; }: 2 or 5 bytes */
+	{ "__jump_table", 12, 0, -1, -1, -1, 4, 5 },
+	/* struct alt_instr { s32 instr, repl; u16 cpuid; u8 ilen, rlen; } */
+	{ ".altinstructions", 12, 0, 10, 4, 11, -1, 0 },
+};
+
+static uint32_t rel_field(const struct rw_image *img, const struct rw_scn *s,
+			  uint32_t o)
+{
+	return s->addr + o + le32(img->buf + s->off + o);
+}
+
+static void scan_reltab(struct rw_image *img, struct rw_maps *m,
+			const struct rw_reltab *t)
+{
+	const struct rw_scn *s = rw_scn_named(img, t->section);
+	if (!s || s->type == SHT_NOBITS || !(s->flags & SHF_ALLOC)) return;
+	const uint8_t *p = img->buf + s->off;
+	for (uint32_t o = 0; o + t->entsize <= s->size; o += t->entsize) {
+		uint32_t len = t->pin_len_off >= 0 ? p[o + t->pin_len_off]
+						   : t->pin_len;
+		rw_maps_set(img, m, rel_field(img, s, o + t->pin_off), len,
+			    RW_MAP_PINNED);
+		if (t->pin2_off >= 0)
+			rw_maps_set(img, m, rel_field(img, s, o + t->pin2_off),
+				    p[o + t->pin2_len_off], RW_MAP_PINNED);
+		if (t->target_off >= 0)
+			rw_maps_set(img, m, rel_field(img, s, o + t->target_off),
+				    1, RW_MAP_TARGET);
+	}
+}
+
+/* Existing sites are patched at run time: they never move. */
+static void scan_sites(struct rw_image *img, struct rw_maps *m)
+{
+	for (unsigned i = 0; i < img->nsites; i++)
+		if (img->sites[i].addr)
+			rw_maps_set(img, m, img->sites[i].addr,
+				    img->sites[i].len, RW_MAP_PINNED);
+}
+
+int rw_maps_build(struct rw_image *img, struct rw_maps *m)
+{
+	m->n = img->nscn;
+	m->scn = calloc(img->nscn + 1, sizeof *m->scn);
+	if (!m->scn) return rw_err(img, "out of memory");
+	for (unsigned i = 0; i < img->nscn; i++)
+		if (img->scns[i].exec &&
+		    !(m->scn[i] = calloc(1, img->scns[i].size)))
+			return rw_err(img, "out of memory");
+	scan_syms(img, m);
+	scan_code(img, m);
+	scan_data(img, m);
+	scan_relocs(img, m);
+	for (size_t t = 0; t < sizeof rw_linux_tables /
+				  sizeof rw_linux_tables[0]; t++)
+		scan_reltab(img, m, &rw_linux_tables[t]);
+	scan_sites(img, m);
+	return 0;
+}
+
+void rw_maps_free(struct rw_maps *m)
+{
+	for (unsigned i = 0; m->scn && i < m->n; i++)
+		free(m->scn[i]);
+	free(m->scn);
+	m->scn = NULL;
+}
