@@ -72,6 +72,10 @@ struct ab_vcpu;               /* afterburner-defined virtual CPU */
  * outside guest RAM.  Used by the loader, page walker and devices. */
 void *ab_backend_gpa(struct ab_vm *vm, uint32_t gpa, uint32_t len);
 
+/* One-time allocation at load time (site records): zeroed memory of
+ * size bytes, or NULL.  Never freed while the guest lives. */
+void *ab_backend_alloc(struct ab_vm *vm, size_t size);
+
 /* The guest switched address space: paging enabled/disabled (CR0.PG) or
  * a new page directory (CR3).  Drop every cached translation. */
 void ab_backend_load_cr3(struct ab_vm *vm, uint32_t cr3, int paging);

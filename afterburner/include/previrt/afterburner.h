@@ -1,0 +1,205 @@
+/*
+ * afterburner.h - the afterburner runtime's own API for backends and
+ * tests: the virtual CPU, the loaded image, the loader, the patcher, the
+ * device models, the counters and the freestanding helpers.  Runs: hosted
+ * process (64-bit) and monitor ring 0 (32-bit freestanding); no libc.
+ * The hooks a backend implements are in backend.h.
+ */
+#ifndef PREVIRT_AFTERBURNER_H
+#define PREVIRT_AFTERBURNER_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "previrt/backend.h"
+#include "previrt/sites.h"
+#include "previrt/insn.h"
+
+#define AB_ERR_LEN 200
+
+/* ---- freestanding helpers (util.c) --------------------------------- */
+void *ab_memcpy(void *d, const void *s, size_t n);
+void *ab_memset(void *d, int c, size_t n);
+int ab_memcmp(const void *a, const void *b, size_t n);
+size_t ab_strlen(const char *s);
+/* printf subset: %s %c %d %u %x %X %p %%, flags 0 and -, width, l/ll. */
+int ab_vfmt(char *buf, size_t n, const char *fmt, va_list ap);
+int ab_fmt(char *buf, size_t n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* 64-by-32 division without libgcc (32-bit freestanding builds). */
+uint64_t ab_udiv64(uint64_t n, uint32_t d, uint32_t *rem);
+
+/* ---- the loaded image (load.c) ------------------------------------- */
+/* One site as the runtime keeps it: the ABI entry, the original bytes
+ * (for the emulator) and its execution count. */
+struct ab_site {
+	uint32_t addr;            /* link-time virtual address */
+	uint8_t len, insn_len, cls, origin;
+	uint8_t inline_fast;      /* 1: replaced inline (fast class) */
+	uint8_t orig[PV_INSN_MAX_LEN];
+	uint32_t count;
+};
+
+struct ab_module { const void *data; uint32_t size; const char *cmdline; };
+
+struct ab_image {
+	uint32_t entry;           /* PVH physical entry */
+	uint32_t phys_offset;     /* p_vaddr - p_paddr of the PT_LOAD segments */
+	uint32_t end_paddr;       /* first byte above the loaded segments */
+	uint32_t nsites;
+	struct ab_site *sites;    /* sorted by addr, from ab_backend_alloc */
+};
+
+/* ---- the virtual CPU (vcpu.c) --------------------------------------- */
+struct ab_dtr { uint32_t base; uint16_t limit; };
+
+enum ab_stat {                 /* counters besides the per-class ones */
+	AB_ST_SITE_CALLS, AB_ST_TRAP_EMUL, AB_ST_IRQS, AB_ST_EXCEPTIONS,
+	AB_ST_SYSCALLS, AB_ST_SOFTINTS, AB_ST_IRET_USER, AB_ST_IO_UNKNOWN,
+	AB_ST_PF_REFLECTED, AB_ST_TIMER_TICKS, AB_ST_IDLE, AB_ST_COUNT
+};
+
+struct ab_pic {                /* one 8259A */
+	uint8_t irr, isr, imr, base, icw_step, icw4_needed, auto_eoi;
+	uint8_t read_isr, elcr;
+};
+struct ab_pit_chan {
+	uint16_t reload, latch;
+	uint8_t mode, access, rw_hi, latched, latch_hi, gate;
+	uint64_t start_ns;         /* when the count was (re)loaded */
+};
+struct ab_uart {
+	uint8_t ier, lcr, mcr, scr, dll, dlm, thre_pending;
+	int rx;                    /* buffered input byte or -1 */
+	char out[128]; uint32_t nout;
+};
+
+struct ab_vcpu {
+	struct ab_vm *vm;
+	struct ab_shared *sh;      /* at AB_WEDGE_SHARED in the guest */
+	struct ab_image img;
+	int cpl;                   /* virtual CPL: 0 or 3 */
+	struct ab_dtr gdtr, idtr;
+	uint16_t ldtr, tr;
+	uint32_t dr[8];
+	uint64_t msr_sysenter_cs, msr_sysenter_esp, msr_sysenter_eip;
+	uint64_t tsc_offset;
+	int in_delivery;           /* nesting depth: #DF / triple fault */
+	/* devices */
+	struct ab_pic pic[2];
+	struct ab_pit_chan pit[3];
+	uint64_t pit_next_ns;      /* next channel-0 IRQ, 0 = none */
+	uint64_t pit_k;            /* index of the next channel-0 IRQ, 0 = off */
+	uint8_t port61;
+	struct ab_uart uart;
+	uint8_t cmos_index;
+	/* counters */
+	uint64_t cls_count[PV_CLASS_COUNT];
+	uint64_t stat[AB_ST_COUNT];
+	char err[AB_ERR_LEN];      /* first error, for the backend's message */
+};
+
+/* Zero the vCPU, point it at the shared page (already mapped by the
+ * backend at AB_WEDGE_SHARED) and put the devices in power-on state. */
+void ab_vcpu_init(struct ab_vcpu *v, struct ab_vm *vm, struct ab_shared *sh);
+
+/* Guest virtual memory through the guest's page tables (or identity when
+ * paging is off), as the CPU at privilege cpl would access it; sets
+ * accessed/dirty bits.  0, or -1 with a #PF error code in *pf_err. */
+#define AB_ACC_WRITE 2u
+#define AB_ACC_USER  4u
+#define AB_ACC_FETCH 16u
+int ab_vcpu_translate(struct ab_vcpu *v, uint32_t va, unsigned acc,
+		      uint32_t *gpa, uint32_t *pf_err);
+/* Copy to/from guest virtual memory at the current CPL; on a page fault
+ * the fault is recorded in *pf_err / *pf_va and -1 returned. */
+int ab_vcpu_read(struct ab_vcpu *v, uint32_t va, void *buf, uint32_t n,
+		 int cpl, uint32_t *pf_err, uint32_t *pf_va);
+int ab_vcpu_write(struct ab_vcpu *v, uint32_t va, const void *buf,
+		  uint32_t n, int cpl, uint32_t *pf_err, uint32_t *pf_va);
+
+/* The 8-byte descriptor of sel from the guest GDT/LDT (0 or -1), and the
+ * base address it describes. */
+int ab_vcpu_desc(struct ab_vcpu *v, uint16_t sel, uint32_t d[2]);
+uint32_t ab_desc_base(const uint32_t d[2]);
+
+/* Deliver vector through the guest IDT.  soft: int n (DPL check, eip
+ * already past the instruction); has_err: push error.  0 or -1 (guest
+ * stopped). */
+int ab_vcpu_deliver(struct ab_vcpu *v, struct ab_regs *r, unsigned vector,
+		    int soft, int has_err, uint32_t error);
+/* Raise a fault (#GP, #PF, ...) at the current instruction. */
+int ab_vcpu_fault(struct ab_vcpu *v, struct ab_regs *r, unsigned vector,
+		  uint32_t error);
+/* Emulate iret at virtual CPL 0 (frame on the guest stack). */
+int ab_vcpu_iret(struct ab_vcpu *v, struct ab_regs *r);
+/* Virtual IF as the guest sees it (1 = enabled). */
+static inline int ab_vcpu_if(const struct ab_vcpu *v)
+{
+	return !v->sh->upcall_mask;
+}
+/* Set the virtual IF, keeping upcall_pending right. */
+void ab_vcpu_set_if(struct ab_vcpu *v, int on);
+/* Recompute upcall_pending from the PIC. */
+void ab_vcpu_update_pending(struct ab_vcpu *v);
+/* Stop the guest: message naming the guest address and the cause. */
+void ab_vcpu_kill(struct ab_vcpu *v, const struct ab_regs *r,
+		  const char *fmt, ...) __attribute__((noreturn,
+						       format(printf, 3, 4)));
+
+/* ---- the emulator (emu.c): one instruction at r->eip ------------------ */
+/* Emulate the sensitive instruction in bytes[0..len) as if it ran at
+ * r->eip; on success r->eip = next (the caller's idea of the end). */
+int ab_emu_insn(struct ab_vcpu *v, struct ab_regs *r, const uint8_t *bytes,
+		unsigned avail, uint32_t next);
+/* cpuid leaf/subleaf as the guest sees it. */
+void ab_emu_cpuid(struct ab_vcpu *v, uint32_t leaf, uint32_t sub,
+		  uint32_t out[4]);
+
+/* ---- loader (load.c) ------------------------------------------------ */
+/* Load the ELF (PT_LOAD to p_paddr), find the PVH entry and read the site
+ * table into v->img.  0, or -1 with v->err set. */
+int ab_load_elf(struct ab_vcpu *v, const void *elf, size_t size);
+/* Build hvm_start_info (memmap, cmdline, modules) in low guest memory and
+ * the initial register state.  0 or -1 with v->err. */
+#define AB_START_INFO_PA 0x6000u
+int ab_load_start(struct ab_vcpu *v, uint32_t mem_size, const char *cmdline,
+		  const struct ab_module *mods, unsigned nmods,
+		  struct ab_regs *r);
+
+/* ---- patcher (patch.c) ---------------------------------------------- */
+/* Verify and patch every site of v->img in guest memory.  0 or -1. */
+int ab_patch_all(struct ab_vcpu *v);
+/* Build the replacement of one site into out[0..s->len) as it will run
+ * at link address s->addr.  0, or -1 with v->err (site refused). */
+int ab_patch_site(struct ab_vcpu *v, struct ab_site *s, const uint8_t *cur,
+		  uint8_t *out);
+/* The code the backend places at AB_WEDGE_STUBS: written into buf, returns
+ * its length.  A patched call lands here with the return address pushed;
+ * the stub must transfer to the backend, which calls ab_site_call. */
+/* Find the site a return address ret (as executed: virtual or physical)
+ * belongs to: s->addr < ret <= s->addr + s->len.  NULL if none. */
+struct ab_site *ab_site_find(struct ab_vcpu *v, uint32_t ret);
+
+/* ---- devices (dev.c) ------------------------------------------------ */
+void ab_dev_init(struct ab_vcpu *v);
+uint32_t ab_dev_in(struct ab_vcpu *v, uint16_t port, unsigned size);
+void ab_dev_out(struct ab_vcpu *v, uint16_t port, unsigned size, uint32_t val);
+/* Advance time-driven devices (PIT, UART input) to now; raise IRQs. */
+void ab_dev_poll(struct ab_vcpu *v);
+/* Raise / lower an ISA IRQ line (edge: raise sets IRR). */
+void ab_dev_irq(struct ab_vcpu *v, unsigned irq);
+/* Highest-priority deliverable vector, or -1 (does not acknowledge). */
+int ab_pic_pending(struct ab_vcpu *v);
+/* Acknowledge: IRR -> ISR, return the vector (spurious: base+7). */
+int ab_pic_ack(struct ab_vcpu *v);
+/* Flush buffered console output. */
+void ab_dev_flush(struct ab_vcpu *v);
+
+/* ---- counters (stats.c) --------------------------------------------- */
+/* Format the --stats report line by line through ab_backend_console_write
+ * style callback. */
+void ab_stats_print(struct ab_vcpu *v,
+		    void (*out)(void *ctx, const char *line), void *ctx);
+
+#endif
