@@ -71,7 +71,8 @@ class PrevirtPass : public PassInfoMixin<PrevirtPass> {
 		int Syn = PVS_SYNTAX_IR;
 		if (IA->getDialect() == InlineAsm::AD_Intel)
 			Syn |= PVS_SYNTAX_INTEL;
-		std::string Where = "function '" + F.getName().str() + "'";
+		std::string Where = F.getParent()->getSourceFileName() +
+				    ": function '" + F.getName().str() + "'";
 		std::string Text = pvpRewrite(IA->getAsmString(), Syn, Where);
 		InlineAsm *New = IA;
 		if (!Text.empty())

@@ -81,7 +81,7 @@ static const struct pvs_mn pvs_plain[] = {
 	{ "iret", PV_CLASS_IRET }, { "iretl", PV_CLASS_IRET },
 	{ "iretw", PV_CLASS_IRET }, { "iretd", PV_CLASS_IRET },
 	{ "iretq", PV_CLASS_IRET },
-	{ "hlt", PV_CLASS_HLT }, { "int", PV_CLASS_INT },
+	{ "hlt", PV_CLASS_HLT },
 	{ "lret", PV_CLASS_LRET }, { "lretl", PV_CLASS_LRET },
 	{ "lretw", PV_CLASS_LRET }, { "lretq", PV_CLASS_LRET },
 	{ "in", PV_CLASS_IO }, { "inb", PV_CLASS_IO },
@@ -280,6 +280,26 @@ static int pvs_mov_class(const struct pvs_ops *o)
 	return PVS_NONE;
 }
 
+/* int $3 assembles to int3 (0xCC), which is not sensitive; int $n is.
+ * Immediates are "$$n" in IR text and "$n" in raw text. */
+static int pvs_int_class(const struct pvs_ops *o, int ir)
+{
+	if (o->n != 1)
+		return PV_CLASS_INT;
+	const char *s = o->s[0];
+	size_t n = o->len[0], k = ir ? 2 : 1;
+	if (n <= k || strncmp(s, "$$", k))
+		return PV_CLASS_INT;
+	char num[24];
+	if (n - k >= sizeof num)
+		return PV_CLASS_INT;
+	memcpy(num, s + k, n - k);
+	num[n - k] = 0;
+	char *end;
+	unsigned long v = strtoul(num, &end, 0);
+	return *end == 0 && v == 3 ? PVS_NONE : PV_CLASS_INT;
+}
+
 static int pvs_operand_class(const char *mn, const struct pvs_ops *o)
 {
 	if (pvs_in(pvs_movs, PVS_N(pvs_movs), mn))
@@ -335,6 +355,8 @@ int pvs_classify(const char *insn, size_t len, enum pvs_syntax syn)
 	struct pvs_ops ops;
 	pvs_split_ops(insn + i, len - i, &ops);
 	ops.intel = (syn & PVS_SYNTAX_INTEL) != 0;
+	if (!strcmp(mn, "int"))
+		return pvs_int_class(&ops, !(syn & PVS_SYNTAX_RAW));
 	int cls = pvs_plain_class(mn);
 	return cls != PVS_NONE ? cls : pvs_operand_class(mn, &ops);
 }

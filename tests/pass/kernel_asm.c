@@ -186,7 +186,7 @@ static inline void ka_returns(void)
 
 static inline void ka_syscall_shapes(void)
 {
-	asm volatile("int $0x80\n\tint3\n\tjmp 2f\n\tsysenter\n\tsysexit\n2:"
+	asm volatile("int $0x80\n\tint3\n\tint $3\n\tjmp 2f\n\tsysenter\n\tsysexit\n2:"
 		     ::: "memory");
 }
 

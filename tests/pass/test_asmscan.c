@@ -107,7 +107,9 @@ Test(classify, irq_flags)
 		{ "popfw", PV_CLASS_POPF }, { "hlt", PV_CLASS_HLT },
 		{ "iret", PV_CLASS_IRET }, { "iretl", PV_CLASS_IRET },
 		{ "iretw", PV_CLASS_IRET }, { "int $$0x80", PV_CLASS_INT },
-		{ "int $$3", PV_CLASS_INT }, { "int ${0:c}", PV_CLASS_INT },
+		{ "int $$3", PVS_NONE }, { "int $$0x03", PVS_NONE },
+		{ "int $3", PV_CLASS_INT },     /* IR: operand 3, not imm 3 */
+		{ "int $$4", PV_CLASS_INT }, { "int ${0:c}", PV_CLASS_INT },
 		{ "int3", PVS_NONE }, { "into", PVS_NONE },
 		{ "lret", PV_CLASS_LRET }, { "lretl $$8", PV_CLASS_LRET },
 		{ "lretw", PV_CLASS_LRET },
@@ -249,6 +251,16 @@ Test(classify, prefixes_and_opaque)
 		{ "${0:c} %eax", PVS_OPAQUE }, { "{disp32} mov %eax, %ebx", PVS_OPAQUE },
 	};
 	CHECK(c);
+}
+
+Test(classify, raw_int3)
+{
+	const char *s = "int $3";
+	cr_expect_eq(pvs_classify(s, strlen(s), PVS_SYNTAX_RAW), PVS_NONE);
+	s = "int $0x80";
+	cr_expect_eq(pvs_classify(s, strlen(s), PVS_SYNTAX_RAW), PV_CLASS_INT);
+	s = "int3";
+	cr_expect_eq(pvs_classify(s, strlen(s), PVS_SYNTAX_RAW), PVS_NONE);
 }
 
 Test(classify, intel_operands)
@@ -423,10 +435,11 @@ Test(rewrite, asm_goto_shape)
 
 Test(rewrite, raw_module_asm)
 {
-	char *want = cat("\t.text\npv_trap:\n\t", site("int $3", PV_CLASS_INT),
-			 "\n\t", site("iret", PV_CLASS_IRET), "\n", NULL);
-	expect_rewrite("\t.text\npv_trap:\n\tint $3\n\tiret\n", PVS_SYNTAX_RAW,
-		       want, 2);
+	char *want = cat("\t.text\npv_trap:\n\tint $3\n\t",
+			 site("int $0x80", PV_CLASS_INT), "\n\t",
+			 site("iret", PV_CLASS_IRET), "\n", NULL);
+	expect_rewrite("\t.text\npv_trap:\n\tint $3\n\tint $0x80\n\tiret\n",
+		       PVS_SYNTAX_RAW, want, 2);
 	free(want);
 }
 
