@@ -83,6 +83,8 @@ int main(int argc, char **argv)
 		if (analyse(&fin, o.out) < 0) return fail(&fin);
 	} else {
 		fin = img;
+		struct rw_scn *t = rw_scn_named(&fin, ".previrt.text");
+		c.bytes_added = t ? t->size : 0;
 	}
 	rw_count(&fin, &c);
 	rw_report_summary(&fin, &c, c.bytes_added);

@@ -10,6 +10,7 @@
  * (origin 3); any other stays unresolved.  Runs: host tool.
  */
 #include <elf.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "rw.h"
@@ -117,6 +118,8 @@ static int movable(struct rw_image *img, struct rw_maps *m, size_t j,
 		return 0;
 	for (unsigned b = 0; b < in->len; b++) {
 		int f = rw_maps_get(img, m, in->addr + b);
+		if (getenv("RW_DEBUG") && (f & ~RW_MAP_TARGET || (f && b)))
+			fprintf(stderr, "rw: 0x%x: flags %d\n", in->addr + b, f);
 		if (f & (RW_MAP_PINNED | RW_MAP_USED)) return 0;
 		if ((f & RW_MAP_TARGET) && !(first && b == 0)) return 0;
 	}
@@ -150,7 +153,7 @@ static int emit_insn(struct rw_image *img, struct rw_plan *pl, size_t j)
 	struct rw_insn *in = &img->insns[j];
 	const uint8_t *p = rw_bytes_at(img, in->addr, in->len);
 	uint32_t at = pl->area.vaddr + pl->area.len;
-	uint8_t b[16];
+	uint8_t b[64];   /* largest pad (32) + insn */
 	unsigned n;
 	if (in->branch == RW_BR_CALL || in->branch == RW_BR_JMP) {
 		b[0] = in->branch == RW_BR_CALL ? 0xe8 : 0xe9;
@@ -165,6 +168,7 @@ static int emit_insn(struct rw_image *img, struct rw_plan *pl, size_t j)
 		n = 6;
 	} else if (in->cls != PV_CLASS_COUNT) {
 		n = pv_site_len(in->cls, in->len);
+		if (n > sizeof b) return rw_err(img, "internal: pad too long");
 		memcpy(b, p, in->len);
 		memset(b + in->len, PV_NOP, n - in->len);
 		if (add_site(pl, (struct pv_site){ at, n, in->len, in->cls,
@@ -176,7 +180,6 @@ static int emit_insn(struct rw_image *img, struct rw_plan *pl, size_t j)
 		n = in->len;
 	}
 	if (in->cls == PV_CLASS_COUNT) in->state = RW_ST_MOVED;
-	if (n > sizeof b) return rw_err(img, "internal: insn too long");
 	return area_put(&pl->area, b, n) ? 0 : -1;
 }
 
@@ -214,9 +217,12 @@ static int fix_one(struct rw_image *img, struct rw_plan *pl,
 {
 	struct rw_insn *in = &img->insns[k];
 	size_t s, e;
-	if (choose_window(img, m, k, &s, &e) == 0 &&
-	    make_window(img, pl, m, s, e) == 0)
+	int cw = choose_window(img, m, k, &s, &e);
+	if (cw == 0 && make_window(img, pl, m, s, e) == 0)
 		return 0;
+	if (getenv("RW_DEBUG"))
+		fprintf(stderr, "rw: 0x%x: no window (%s)\n", in->addr,
+			cw ? "none fits" : "area full");
 	if (pv_class_info(in->cls)->depriv == PV_DEPRIV_TRAPS) {
 		in->state = RW_ST_TRAP;
 		return add_site(pl, (struct pv_site){ in->addr, in->len,
