@@ -8,6 +8,7 @@
  * its own file (run-native.c: QEMU TCG without a monitor).
  */
 #include <errno.h>
+#include <stdint.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -110,6 +111,62 @@ static int pr_check_file(const char *path)
 	return 0;
 }
 
+/* Find a note of type 18 named "Xen" in the PT_NOTE segments. */
+static int pr_has_pvh_note(const unsigned char *d, size_t n)
+{
+	uint32_t phoff, i, off, end;
+	uint16_t phnum;
+
+	memcpy(&phoff, d + 28, 4);
+	memcpy(&phnum, d + 44, 2);
+	for (i = 0; i < phnum && phoff + (i + 1) * 32 <= n; i++) {
+		const unsigned char *ph = d + phoff + i * 32;
+		uint32_t type, poff, psz;
+		memcpy(&type, ph, 4);
+		memcpy(&poff, ph + 4, 4);
+		memcpy(&psz, ph + 16, 4);
+		if (type != 4 || poff > n || psz > n - poff)
+			continue;
+		for (off = poff, end = poff + psz; off + 12 <= end;) {
+			uint32_t nsz, dsz, ntype;
+			memcpy(&nsz, d + off, 4);
+			memcpy(&dsz, d + off + 4, 4);
+			memcpy(&ntype, d + off + 8, 4);
+			if (nsz > psz || dsz > psz)
+				break;
+			if (ntype == 18 && nsz == 4 && off + 16 <= end &&
+			    memcmp(d + off + 12, "Xen", 4) == 0)
+				return 1;
+			off += 12 + ((nsz + 3) & ~3u) + ((dsz + 3) & ~3u);
+		}
+	}
+	return 0;
+}
+
+int pr_check_pvh_image(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	unsigned char *buf = NULL;
+	long n = -1;
+	int ok = 0;
+
+	if (f && fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 52 &&
+	    n < (1L << 30) && fseek(f, 0, SEEK_SET) == 0 &&
+	    (buf = malloc((size_t)n)) && fread(buf, 1, (size_t)n, f) == (size_t)n)
+		ok = memcmp(buf, "\177ELF\1\1", 6) == 0 && buf[18] == 3 &&
+			pr_has_pvh_note(buf, (size_t)n);
+	if (!f)
+		fprintf(stderr, "previrt-run: cannot open %s: %s\n", path,
+			strerror(errno));
+	else if (!ok)
+		fprintf(stderr, "previrt-run: %s: not an i386 ELF image with a "
+			"PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY)\n", path);
+	if (f)
+		fclose(f);
+	free(buf);
+	return ok ? 0 : -1;
+}
+
 static pid_t pr_child;
 
 static void pr_forward_signal(int sig)
@@ -120,7 +177,7 @@ static void pr_forward_signal(int sig)
 	raise(sig);
 }
 
-int pr_spawn_wait(char *const argv[], int timeout)
+int pr_spawn_wait(char *const argv[], int timeout, int errfd)
 {
 	struct timespec tick = { 0, 5 * 1000 * 1000 };
 	long waited_ms = 0;
@@ -133,6 +190,8 @@ int pr_spawn_wait(char *const argv[], int timeout)
 		return -1;
 	}
 	if (pr_child == 0) {
+		if (errfd >= 0)
+			dup2(errfd, 2);
 		execvp(argv[0], argv);
 		fprintf(stderr, "previrt-run: cannot run %s: %s\n", argv[0],
 			strerror(errno));
@@ -167,7 +226,7 @@ int main(int argc, char **argv)
 		return pr_die("need --backend=NAME (see --help)", NULL);
 	if (!(b = pr_find_backend(bname)))
 		return pr_die("unknown backend", bname);
-	if (pr_check_file(o.image) < 0)
+	if (pr_check_file(o.image) < 0 || pr_check_pvh_image(o.image) < 0)
 		return PR_EXIT_USAGE;
 	for (i = 0; i < o.nmodules; i++)
 		if (pr_check_file(o.modules[i]) < 0)

@@ -5,7 +5,8 @@
  *        [--mem SIZE] [--timeout SEC] [--qemu-log FILE]
  * Exit status: 0 when the guest reported success (debug-exit 0), the
  * guest's debug-exit status when non-zero, 2 when the guest stopped
- * without a status, 3 when the VM died, 124 on timeout, 64 on bad usage.
+ * without a status, 3 when the VM died or QEMU reported an error, 124 on
+ * timeout, 64 on bad usage (including an IMAGE without a PVH note).
  */
 #ifndef PREVIRT_RUN_H
 #define PREVIRT_RUN_H
@@ -39,9 +40,14 @@ struct pr_backend {
 /* run-native.c */
 int pr_run_native(const struct pr_opts *o);
 
-/* previrt-run.c: start argv as a child and wait for it at most timeout
- * seconds; returns the child's raw wait status, or -1 on timeout (the
- * child is killed) or on failure to start (message printed). */
-int pr_spawn_wait(char *const argv[], int timeout);
+/* previrt-run.c: start argv as a child (its stderr on errfd unless
+ * errfd < 0) and wait for it at most timeout seconds; returns the child's
+ * raw wait status, or -1 on timeout (the child is killed) or on failure
+ * to start (message printed). */
+int pr_spawn_wait(char *const argv[], int timeout, int errfd);
+
+/* previrt-run.c: 0 if path is an ELF32 i386 executable with a Xen PVH
+ * entry note (XEN_ELFNOTE_PHYS32_ENTRY); else a message and -1. */
+int pr_check_pvh_image(const char *path);
 
 #endif

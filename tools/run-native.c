@@ -42,8 +42,25 @@ static const char *native_initrd(const struct pr_opts *o, char *buf,
 	return buf;
 }
 
+/* Copy QEMU's captured stderr to ours; 1 if it reported an error
+ * (a "qemu-system-i386:" line that is not a warning). */
+static int native_stderr(FILE *err)
+{
+	char line[1024];
+	int bad = 0;
+
+	rewind(err);
+	while (fgets(line, sizeof(line), err)) {
+		fputs(line, stderr);
+		if (strncmp(line, "qemu", 4) == 0 && !strstr(line, "warning"))
+			bad = 1;
+	}
+	fclose(err);
+	return bad;
+}
+
 /* Map QEMU's exit status to previrt-run's (see previrt-run.h). */
-static int native_status(int st)
+static int native_status(int st, int qemu_error)
 {
 	int code;
 
@@ -55,6 +72,10 @@ static int native_status(int st)
 		return PR_EXIT_CRASH;
 	}
 	code = WEXITSTATUS(st);
+	if (qemu_error) {
+		fprintf(stderr, "previrt-run: qemu failed (exit %d)\n", code);
+		return PR_EXIT_CRASH;
+	}
 	if (code == 1)
 		return PR_EXIT_OK;
 	if (code & 1) {
@@ -72,7 +93,8 @@ int pr_run_native(const struct pr_opts *o)
 	const char *argv[NATIVE_MAXARGS];
 	char accel[32], initrd[4096];
 	const char *mods = native_initrd(o, initrd, sizeof(initrd));
-	int n = 0;
+	FILE *err;
+	int n = 0, st;
 
 	if (o->nmodules && !mods) {
 		fprintf(stderr, "previrt-run: module paths must not contain ','"
@@ -113,5 +135,10 @@ int pr_run_native(const struct pr_opts *o)
 	argv[n] = NULL;
 	fprintf(stderr, "previrt-run: backend native, accel %s, image %s\n",
 		accel, o->image);
-	return native_status(pr_spawn_wait((char *const *)argv, o->timeout));
+	if (!(err = tmpfile())) {
+		perror("previrt-run: tmpfile");
+		return PR_EXIT_CRASH;
+	}
+	st = pr_spawn_wait((char *const *)argv, o->timeout, fileno(err));
+	return native_status(st, native_stderr(err));
 }
