@@ -6,7 +6,7 @@
  * process and monitor ring 0; freestanding.
  */
 #include "previrt/afterburner.h"
-#include <arch-x86/hvm/start_info.h>
+#include "xen_start_info.h"     /* Xen public arch-x86/hvm/start_info.h */
 
 /* ELF32 as in the System V gABI and the i386 psABI. */
 struct e32_ehdr {

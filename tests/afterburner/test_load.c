@@ -1,0 +1,125 @@
+/*
+ * test_load.c - criterion tests of the loader: a synthetic ELF32 image
+ * (one PT_LOAD at 0xC0100000/0x100000, the PVH note, .previrt.sites)
+ * built in memory; segment placement, entry, site table reading and
+ * validation, start info.  Runs: host.
+ */
+#include <criterion/criterion.h>
+#include <elf.h>
+#include <string.h>
+#include <xen/arch-x86/hvm/start_info.h>
+#include "fake_backend.h"
+
+static uint8_t img[8192];
+
+/* Layout: ehdr | 2 phdrs @64 | note @0x100 | code @0x200 (0x100 bytes)
+ * | sites @0x400 | shstrtab @0x500 | 3 shdrs @0x600 */
+static size_t build(const struct pv_site *sites, unsigned nsites)
+{
+	memset(img, 0, sizeof img);
+	Elf32_Ehdr *eh = (Elf32_Ehdr *)img;
+	memcpy(eh->e_ident, ELFMAG, 4);
+	eh->e_ident[EI_CLASS] = ELFCLASS32; eh->e_ident[EI_DATA] = ELFDATA2LSB;
+	eh->e_type = ET_EXEC; eh->e_machine = EM_386; eh->e_version = 1;
+	eh->e_phoff = 64; eh->e_phentsize = 32; eh->e_phnum = 2;
+	eh->e_shoff = 0x600; eh->e_shentsize = 40; eh->e_shnum = 3;
+	eh->e_shstrndx = 2; eh->e_ehsize = 52;
+	Elf32_Phdr *ph = (Elf32_Phdr *)(img + 64);
+	ph[0] = (Elf32_Phdr){ PT_LOAD, 0x200, 0xC0100000, 0x100000, 0x100,
+			      0x2000, 5, 0x1000 };
+	ph[1] = (Elf32_Phdr){ PT_NOTE, 0x100, 0, 0, 20, 20, 4, 4 };
+	uint32_t note[5] = { 4, 4, 18, 0x006e6558, 0x100010 };
+	memcpy(img + 0x100, note, sizeof note);
+	memset(img + 0x200, 0x90, 0x100);
+	img[0x210] = 0xfa;                          /* cli site at +0x10 */
+	img[0x220] = 0xcf;                          /* iret site at +0x20 */
+	memcpy(img + 0x400, sites, nsites * sizeof *sites);
+	memcpy(img + 0x501, ".previrt.sites\0.shstrtab", 25);
+	Elf32_Shdr *sh = (Elf32_Shdr *)(img + 0x600);
+	sh[1] = (Elf32_Shdr){ .sh_name = 1, .sh_type = SHT_PROGBITS,
+		.sh_offset = 0x400, .sh_size = nsites * 8, .sh_addralign = 4 };
+	sh[2] = (Elf32_Shdr){ .sh_name = 16, .sh_type = SHT_STRTAB,
+		.sh_offset = 0x500, .sh_size = 26 };
+	return 0x600 + 3 * 40;
+}
+
+static const struct pv_site good[] = {
+	{ 0xC0100020, 5, 1, PV_CLASS_IRET, 1 },
+	{ 0, 5, 1, PV_CLASS_IRET, 1 },                 /* tombstone */
+	{ 0xC0100010, 8, 1, PV_CLASS_CLI, 1 },
+};
+
+TestSuite(load, .init = fb_reset);
+
+Test(load, segments_entry_sites)
+{
+	size_t n = build(good, 3);
+	cr_assert_eq(ab_load_elf(&fb_vcpu, img, n), 0, "%s", fb_vcpu.err);
+	cr_assert_eq(fb_vcpu.img.entry, 0x100010);
+	cr_assert_eq(fb_vcpu.img.phys_offset, 0xC0000000u);
+	cr_assert_eq(fb_vcpu.img.end_paddr, 0x102000);
+	cr_assert_eq(fb_vm.ram[0x100010], 0xfa);
+	cr_assert_eq(fb_vm.ram[0x101000], 0, "bss zeroed");
+	cr_assert_eq(fb_vcpu.img.nsites, 2, "tombstone dropped");
+	cr_assert_eq(fb_vcpu.img.sites[0].addr, 0xC0100010, "sorted");
+	cr_assert_eq(ab_patch_all(&fb_vcpu), 0, "%s", fb_vcpu.err);
+	cr_assert_eq(fb_vm.ram[0x100010], 0xc6, "cli patched inline");
+	cr_assert_eq(fb_vm.ram[0x100020], 0xe8, "iret patched to call");
+}
+
+Test(load, bad_sites_refused_with_address)
+{
+	struct pv_site bad[] = { { 0xC0100010, 8, 1, 99, 1 } };
+	size_t n = build(bad, 1);
+	cr_assert_eq(ab_load_elf(&fb_vcpu, img, n), -1);
+	cr_assert(strstr(fb_vcpu.err, "0xc0100010"), "%s", fb_vcpu.err);
+	struct pv_site outside[] = { { 0xC0200000, 5, 1, PV_CLASS_HLT, 1 } };
+	n = build(outside, 1);
+	cr_assert_eq(ab_load_elf(&fb_vcpu, img, n), -1);
+	struct pv_site overlap[] = { { 0xC0100010, 8, 1, PV_CLASS_CLI, 1 },
+				     { 0xC0100014, 5, 1, PV_CLASS_HLT, 1 } };
+	n = build(overlap, 2);
+	cr_assert_eq(ab_load_elf(&fb_vcpu, img, n), -1);
+	cr_assert(strstr(fb_vcpu.err, "overlap"), "%s", fb_vcpu.err);
+	struct pv_site wrong[] = { { 0xC0100020, 8, 1, PV_CLASS_CLI, 1 } };
+	n = build(wrong, 1);
+	cr_assert_eq(ab_load_elf(&fb_vcpu, img, n), 0);
+	cr_assert_eq(ab_patch_all(&fb_vcpu), -1, "iret bytes recorded as cli");
+	cr_assert(strstr(fb_vcpu.err, "0xc0100020"), "%s", fb_vcpu.err);
+}
+
+Test(load, not_elf_and_no_note)
+{
+	cr_assert_eq(ab_load_elf(&fb_vcpu, "hello", 5), -1);
+	cr_assert(strstr(fb_vcpu.err, "not an ELF"));
+	size_t n = build(good, 3);
+	((Elf32_Phdr *)(img + 64))[1].p_type = PT_NULL;
+	cr_assert_eq(ab_load_elf(&fb_vcpu, img, n), -1);
+	cr_assert(strstr(fb_vcpu.err, "PVH"), "%s", fb_vcpu.err);
+}
+
+Test(load, start_info)
+{
+	struct ab_regs r;
+	static const char mod[] = "module-bytes";
+	struct ab_module m = { mod, sizeof mod, "modarg" };
+	build(good, 3);
+	cr_assert_eq(ab_load_elf(&fb_vcpu, img, sizeof img), 0);
+	cr_assert_eq(ab_load_start(&fb_vcpu, FB_MEM, "console=ttyS0", &m, 1, &r), 0,
+		     "%s", fb_vcpu.err);
+	struct hvm_start_info *si = (void *)(fb_vm.ram + r.ebx);
+	cr_assert_eq(si->magic, XEN_HVM_START_MAGIC_VALUE);
+	cr_assert_eq(si->version, 1);
+	cr_assert_str_eq((char *)fb_vm.ram + si->cmdline_paddr, "console=ttyS0");
+	cr_assert_eq(si->memmap_entries, 3);
+	struct hvm_memmap_table_entry *mm = (void *)(fb_vm.ram + si->memmap_paddr);
+	cr_assert_eq(mm[2].addr + mm[2].size, FB_MEM);
+	cr_assert_eq(si->nr_modules, 1);
+	struct hvm_modlist_entry *ml = (void *)(fb_vm.ram + si->modlist_paddr);
+	cr_assert(ml->paddr >= 0x102000, "module above the kernel");
+	cr_assert_str_eq((char *)fb_vm.ram + ml->paddr, "module-bytes");
+	cr_assert_str_eq((char *)fb_vm.ram + ml->cmdline_paddr, "modarg");
+	cr_assert_eq(r.eip, 0x100010);
+	cr_assert_eq(fb_shared.cr[0] & 0x80000001u, 1, "PE on, PG off");
+	cr_assert(!ab_vcpu_if(&fb_vcpu));
+}
