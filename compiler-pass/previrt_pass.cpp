@@ -27,6 +27,7 @@
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Passes/PassPlugin.h"
 #include "llvm/Support/raw_ostream.h"
+#include "llvm/TargetParser/Triple.h"
 
 #include <map>
 #include <string>
@@ -120,6 +121,13 @@ class PrevirtPass : public PassInfoMixin<PrevirtPass> {
 public:
 	PreservedAnalyses run(Module &M, ModuleAnalysisManager &)
 	{
+		// The site ABI is IA-32 only (32-bit addresses, i386 code).
+		if (Triple(M.getTargetTriple()).getArch() != Triple::x86) {
+			errs() << "previrt-pass: warning: " << M.getSourceFileName()
+			       << ": target " << M.getTargetTriple()
+			       << " is not i386, nothing marked\n";
+			return PreservedAnalyses::all();
+		}
 		bool Changed = runOnModuleAsm(M);
 		for (Function &F : M)
 			Changed |= runOnFunction(F);
