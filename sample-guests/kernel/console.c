@@ -1,6 +1,8 @@
 /*
  * console.c - the 16550 UART on COM1 (port 0x3f8), polled output, and
- * kprintf/panic on top of it.  Runs: guest kernel.
+ * kprintf/panic on top of it.  A panic stops the machine with debug-exit
+ * status 5 (init finishing with failures gives 1, success 0).  Runs: guest
+ * kernel.
  */
 #include <stdarg.h>
 #include "kernel.h"
@@ -162,5 +164,5 @@ void panic(const char *fmt, ...)
 	kvprintf(fmt, ap);
 	va_end(ap);
 	kprintf("\n");
-	debug_exit(3);
+	debug_exit(5);              /* previrt-run exits 5: kernel panic */
 }
