@@ -3,7 +3,7 @@
  * exits with the guest's status.  Runs: host tool.
  * Usage: previrt-run --backend=native build/sample-guests/sample.elf
  *        [--append ARGS] [--module FILE]... [--mem SIZE] [--timeout SEC]
- *        [--qemu-log FILE]
+ *        [--qemu-log FILE] [--stats]
  * Backends register one row each in pr_backends[] below; each lives in
  * its own file (run-native.c: QEMU TCG without a monitor).
  */
@@ -33,7 +33,7 @@ static void pr_usage(FILE *f)
 
 	fprintf(f, "usage: previrt-run --backend=NAME IMAGE [--append ARGS] "
 		"[--module FILE]... [--mem SIZE] [--timeout SEC] "
-		"[--qemu-log FILE]\nbackends:\n");
+		"[--qemu-log FILE] [--stats]\nbackends:\n");
 	for (i = 0; i < PR_NBACKENDS; i++)
 		fprintf(f, "  %-10s %s\n", pr_backends[i].name,
 			pr_backends[i].what);
@@ -67,6 +67,7 @@ static int pr_parse(int argc, char **argv, struct pr_opts *o,
 		{ "mem", required_argument, 0, 'M' },
 		{ "timeout", required_argument, 0, 't' },
 		{ "qemu-log", required_argument, 0, 'l' },
+		{ "stats", no_argument, 0, 's' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -79,6 +80,7 @@ static int pr_parse(int argc, char **argv, struct pr_opts *o,
 		case 'a': o->append = optarg; break;
 		case 'M': o->mem = optarg; break;
 		case 'l': o->qemu_log = optarg; break;
+		case 's': o->stats = 1; break;
 		case 'm':
 			if (o->nmodules == PR_MAX_MODULES)
 				return pr_die("too many --module", optarg);

@@ -2,7 +2,7 @@
  * previrt-run.h - the backend table of previrt-run and the options every
  * backend receives.  Runs: host tool.
  * Usage: previrt-run --backend=NAME IMAGE [--append ARGS] [--module FILE]
- *        [--mem SIZE] [--timeout SEC] [--qemu-log FILE]
+ *        [--mem SIZE] [--timeout SEC] [--qemu-log FILE] [--stats]
  * Exit status: 0 when the guest reported success (debug-exit 0), the
  * guest's debug-exit status when non-zero, 2 when the guest stopped
  * without a status, 3 when the VM died or QEMU reported an error, 124 on
@@ -27,6 +27,8 @@ struct pr_opts {
 	const char *mem;                     /* e.g. "128M" */
 	int timeout;                         /* seconds, > 0 */
 	const char *qemu_log;                /* QEMU -D file or NULL */
+	int stats;                           /* --stats: backend prints its
+						counters to stderr at the end */
 };
 
 /* A backend runs the guest with its serial console on stdout and returns

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "previrt-run.h"
 
@@ -93,6 +94,7 @@ int pr_run_native(const struct pr_opts *o)
 	const char *argv[NATIVE_MAXARGS];
 	char accel[32], initrd[4096];
 	const char *mods = native_initrd(o, initrd, sizeof(initrd));
+	struct timespec t0, t1;
 	FILE *err;
 	int n = 0, st;
 
@@ -139,6 +141,12 @@ int pr_run_native(const struct pr_opts *o)
 		perror("previrt-run: tmpfile");
 		return PR_EXIT_CRASH;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	st = pr_spawn_wait((char *const *)argv, o->timeout, fileno(err));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (o->stats)
+		fprintf(stderr, "previrt-run: stats: backend native, wall %.3f s,"
+			" no monitor counters\n", (double)(t1.tv_sec - t0.tv_sec) +
+			(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	return native_status(st, native_stderr(err));
 }
