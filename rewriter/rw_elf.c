@@ -53,6 +53,20 @@ static int load_ehdr(struct rw_image *img, Elf *elf)
 	if (eh->e_type != ET_EXEC)
 		return rw_err(img, "not an executable (e_type %u, need "
 			      "ET_EXEC)", eh->e_type);
+	if ((eh->e_shnum && eh->e_shentsize != sizeof(Elf32_Shdr)) ||
+	    (eh->e_phnum && eh->e_phentsize != sizeof(Elf32_Phdr)))
+		return rw_err(img, "bad header entry sizes (ph %u, sh %u)",
+			      eh->e_phentsize, eh->e_shentsize);
+	if (!in_file(img, eh->e_shoff, (uint64_t)eh->e_shnum *
+		     sizeof(Elf32_Shdr)))
+		return rw_err(img, "section header table (offset 0x%x, %u "
+			      "entries) outside the file", eh->e_shoff,
+			      eh->e_shnum);
+	if (!in_file(img, eh->e_phoff, (uint64_t)eh->e_phnum *
+		     sizeof(Elf32_Phdr)))
+		return rw_err(img, "program header table (offset 0x%x, %u "
+			      "entries) outside the file", eh->e_phoff,
+			      eh->e_phnum);
 	img->entry = eh->e_entry;
 	img->phoff = eh->e_phoff;
 	img->shoff = eh->e_shoff;
@@ -210,6 +224,10 @@ int rw_image_load_mem(struct rw_image *img, const char *path,
 	img->sites_scn = -1;
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return rw_err(img, "libelf too old");
+	if (size < SELFMAG || memcmp(buf, ELFMAG, SELFMAG))
+		return rw_err(img, "not an ELF file");
+	if (size < sizeof(Elf32_Ehdr))
+		return rw_err(img, "truncated ELF header (%zu bytes)", size);
 	Elf *elf = elf_memory((char *)buf, size);
 	img->elf = elf;
 	if (!elf) return rw_err(img, "not an ELF file: %s", elf_errmsg(-1));

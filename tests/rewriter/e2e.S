@@ -1,0 +1,74 @@
+/*
+ * e2e.S - a small freestanding i386 image for the rewriter's end-to-end
+ * test: hand-written and .byte-encoded sensitive instructions, one site
+ * already padded (as the pass would), a branch into the middle of a
+ * would-be window, PC-relative call/jmp/jcc inside windows, an
+ * instruction that can only be a trap site, and an executable section
+ * named like Linux's .altinstr_replacement.  Never run; only rewritten and
+ * disassembled.  Runs: host build (tests/rewriter, check-e2e.py).
+ */
+	.text
+	.globl _start
+_start:
+	cli				/* forward window: cli + movl */
+	movl	$1, %eax
+	popf				/* window holds a PC-relative call */
+	call	helper
+	movl	$0x12345, %ecx		/* back window: movl + pushf */
+	pushf
+	.globl	mid_target
+mid_target:				/* jumped to: may not move */
+	popl	%eax
+	testl	%eax, %eax
+	jne	mid_target
+	.byte	0x0f, 0xa2		/* cpuid, .byte-encoded */
+	.byte	0xfa			/* cli, .byte-encoded */
+	jz	_start			/* jcc rel8 re-encoded as rel32 */
+	inb	$0x60, %al
+	outb	%al, $0x80
+	movl	%cr0, %eax
+	lgdt	gdt_desc
+	push	%cs
+	movl	%ds, %edx
+	movw	%dx, %es
+	jmp	padded
+	.globl	helper
+helper:
+	ret
+	/* A site padded by the pass: cli + 7 NOPs, recorded below. */
+	.globl	padded
+padded:
+1:	cli
+	.fill	7, 1, 0x90
+	jmp	trap_a
+	.globl	trap_a
+trap_a:					/* hlt between two targets: trap site */
+	hlt
+	.globl	trap_b
+trap_b:
+	jmp	trap_b
+	.globl	entry_exit
+entry_exit:
+	popal
+	addl	$8, %esp
+	iret
+
+	.section .altinstr_replacement, "ax"
+	.globl	alt_code
+alt_code:
+	wbinvd
+	movl	$2, %eax
+	ret
+
+	.section .rodata
+gdt_desc:
+	.word	0
+	.long	0
+	.long	trap_a, trap_b, alt_code
+
+	.section .previrt.sites, "", @progbits
+	.p2align 2
+	.long	1b
+	.byte	8, 1, 0, 1		/* len 8, insn_len 1, cli, pass */
+	.long	0			/* a tombstone */
+	.byte	5, 1, 0, 1
