@@ -1,7 +1,7 @@
 /*
  * exec.c - the table of user programs embedded in the kernel image (built
- * by sample-guests/meson.build into progs.S) and the static i386 ELF
- * loader behind execve.  Runs: guest kernel.  The new process image gets
+ * by sample-guests/meson.build into progs.S), PVH modules run as
+ * "module0".. "module7", and the static i386 ELF loader behind execve.  Runs: guest kernel.  The new process image gets
  * the Linux i386 initial stack: argc, argv[], NULL, envp NULL, auxv
  * AT_NULL, with the argument strings above them in the top stack page.
  */
@@ -30,7 +30,26 @@ struct proghdr {
 extern const struct prog progs[];
 extern const u32 nprogs;
 
-/* The embedded program whose name is the last component of path. */
+/* PVH module N as the program "moduleN" (N a single digit). */
+static const struct prog *prog_module(const char *name)
+{
+	static const char *const names[PVH_MAXMOD] = { "module0", "module1",
+		"module2", "module3", "module4", "module5", "module6",
+		"module7" };
+	static struct prog mods[PVH_MAXMOD];
+	struct memrange r;
+	int i = name[6] - '0';
+
+	if (strncmp(name, "module", 6) || i < 0 || i >= PVH_MAXMOD ||
+	    name[7] || !pvh_module(i, &r))
+		return NULL;
+	mods[i].name = names[i];
+	mods[i].data = P2V(r.start);
+	mods[i].size = r.end - r.start;
+	return &mods[i];
+}
+
+/* The embedded program or module named by the last component of path. */
 const struct prog *prog_find(const char *path)
 {
 	const char *base = path;
@@ -39,6 +58,8 @@ const struct prog *prog_find(const char *path)
 	for (; *path; path++)
 		if (*path == '/')
 			base = path + 1;
+	if (strncmp(base, "module", 6) == 0)
+		return prog_module(base);
 	for (i = 0; i < nprogs; i++)
 		if (strcmp(progs[i].name, base) == 0)
 			return &progs[i];

@@ -85,6 +85,8 @@ extern volatile u64 ticks;
 struct memrange { u32 start, end; };
 int pvh_parse(u32 start_info_pa, struct memrange *ram, int maxram,
 	      struct memrange *resv, int maxresv, int *nresv_out);
+#define PVH_MAXMOD 8
+int pvh_module(int i, struct memrange *r);
 const char *pvh_cmdline(void);
 int cmdline_has(const char *word);
 
@@ -132,7 +134,7 @@ extern volatile u32 test_int_count;
 extern struct proc *curproc;
 void proc_init(void);
 struct proc *proc_alloc(void);
-void proc_start_init(const char *path, const char *arg);
+void proc_start_init(const char *path, char *const argv[], int argc);
 void scheduler(void) __attribute__((noreturn));
 void sched(void);
 void yield(void);

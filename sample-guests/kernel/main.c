@@ -5,7 +5,8 @@
  * process (init) and the scheduler.  Runs: guest kernel, called once by
  * boot.S with paging on and the boot stack.
  * Command line: selftest=fail-one (one deliberately failing self test),
- * nobench (skip all benchmarks).
+ * nobench (skip all benchmarks); all words also go to init's argv
+ * (init.c: notests, nobench, run=PROGRAM).
  */
 #include "kernel.h"
 #include "x86.h"
@@ -27,12 +28,33 @@ static u32 mem_setup(u32 start_info_pa)
 	return end;
 }
 
+/* init's argv: "init" and the words of the kernel command line. */
+static int init_argv(char **argv, int max)
+{
+	static char words[256];
+	char *w = words;
+	int argc = 1;
+
+	strncpy_z(words, pvh_cmdline(), sizeof(words));
+	argv[0] = "init";
+	while (*w && argc < max) {
+		while (*w == ' ')
+			*w++ = 0;
+		if (!*w)
+			break;
+		argv[argc++] = w;
+		while (*w && *w != ' ')
+			w++;
+	}
+	return argc;
+}
+
 void kmain(u32 start_info_pa);
 
 void kmain(u32 start_info_pa)
 {
+	char *argv[16];
 	u32 ram_end;
-	int nobench;
 
 	boot_tsc = rdtsc();
 	uart_init();
@@ -45,10 +67,9 @@ void kmain(u32 start_info_pa)
 	tsc_calibrate();
 	kprintf("mem %u MiB, %u free pages, tsc %llu kHz, cmdline '%s'\n",
 		ram_end >> 20, kalloc_free_pages(), tsc_per_ms(), pvh_cmdline());
-	nobench = cmdline_has("nobench");
 	ktest_run(cmdline_has("selftest=fail-one"));
-	if (!nobench)
+	if (!cmdline_has("nobench"))
 		kbench_run();
-	proc_start_init("init", nobench ? "nobench" : NULL);
+	proc_start_init("init", argv, init_argv(argv, 16));
 	scheduler();
 }

@@ -65,12 +65,11 @@ struct proc *proc_alloc(void)
 	return p;
 }
 
-void proc_start_init(const char *path, const char *arg)
+void proc_start_init(const char *path, char *const argv[], int argc)
 {
-	char *argv[2] = { (char *)path, (char *)arg };
 	struct proc *p = proc_alloc();
 
-	if (!p || exec(p, path, argv, arg ? 2 : 1) < 0)
+	if (!p || exec(p, path, argv, argc) < 0)
 		panic("cannot start %s", path);
 	p->ofile[0] = file_console();
 	p->ofile[1] = file_dup(p->ofile[0]);

@@ -4,7 +4,8 @@
  * one), the kernel command line and the module list.  Runs: guest kernel,
  * early, while the first 8 MiB are identity-mapped (the start info, its
  * memory map and command line must lie below 8 MiB; modules may be
- * anywhere in RAM and are reserved from the page allocator).
+ * anywhere in direct-mapped RAM and are reserved from the page allocator;
+ * exec.c runs them as programs "module0", "module1", ...).
  */
 #include <stdint.h>
 #include <hvm/start_info.h>
@@ -14,6 +15,8 @@
 #define DEFAULT_RAM (128u << 20)
 
 static char cmdline[256];
+static struct memrange modules[PVH_MAXMOD];   /* [start, end) physical */
+static int nmodules;
 
 /* A physical pointer usable before the direct map exists, or NULL. */
 static const void *early_ptr(u64 pa, u32 len)
@@ -74,8 +77,13 @@ static int pvh_modules(const struct hvm_start_info *si,
 
 	m = early_ptr(si->modlist_paddr, si->nr_modules * sizeof(*m));
 	for (i = 0; m && i < si->nr_modules; i++) {
-		kprintf("pvh: module %u at %x, %u bytes\n", i,
+		kprintf("pvh: module%u at %x, %u bytes\n", i,
 			(u32)m[i].paddr, (u32)m[i].size);
+		if (nmodules < PVH_MAXMOD &&
+		    m[i].paddr + m[i].size <= DIRECTMAX) {
+			modules[nmodules].start = (u32)m[i].paddr;
+			modules[nmodules++].end = (u32)(m[i].paddr + m[i].size);
+		}
 		clip_add(resv, &n, maxresv, PGROUNDDOWN((u32)m[i].paddr),
 			 PGROUNDUP((u32)(m[i].paddr + m[i].size)));
 	}
@@ -111,6 +119,15 @@ int pvh_parse(u32 start_info_pa, struct memrange *ram, int maxram,
 	}
 	*nresv_out = nresv;
 	return nram;
+}
+
+/* Physical range of module i (in PVH order); 0 if there is none. */
+int pvh_module(int i, struct memrange *r)
+{
+	if (i < 0 || i >= nmodules)
+		return 0;
+	*r = modules[i];
+	return 1;
 }
 
 const char *pvh_cmdline(void)

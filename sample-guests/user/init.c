@@ -1,8 +1,10 @@
 /*
- * init.c - the first user process of the sample kernel: runs usertests,
- * then (unless started with "nobench") every benchmark program, each with
- * fork + execve + waitpid, and exits with the number of programs that
- * failed; the kernel turns init's exit into the SUMMARY line and the
+ * init.c - the first user process of the sample kernel: runs usertests
+ * (unless argv holds "notests"), every benchmark program (unless
+ * "nobench"), then each program named by a "run=NAME" argument (an
+ * embedded program or a PVH module "module0".."module7"), each with
+ * fork + execve + waitpid, and exits with the number that failed; the
+ * kernel turns init's exit into the SUMMARY line and the
  * debug-exit status.  Runs: ring 3 under the sample kernel.
  */
 #include "../../bench/progs/lib/ulib.h"
@@ -28,22 +30,40 @@ static int run(const char *name)
 	return st;
 }
 
+/* Run name; count it as failed unless it exits 0. */
+static int run_check(const char *name)
+{
+	int st = run(name);
+
+	if (st == 0)
+		return 0;
+	printf("init: %s exited with status %x\n", name, st);
+	return 1;
+}
+
+static int has_arg(int argc, char **argv, const char *word)
+{
+	int i;
+
+	for (i = 1; i < argc; i++)
+		if (strcmp(argv[i], word) == 0)
+			return 1;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	int nobench = argc > 1 && strcmp(argv[1], "nobench") == 0;
-	int failed = 0, st;
-	unsigned i;
+	int failed = 0, i;
+	unsigned b;
 
 	printf("init: pid %d\n", getpid());
-	if ((st = run("usertests")) != 0) {
-		printf("init: usertests exited with status %x\n", st);
-		failed++;
-	}
-	for (i = 0; !nobench && i < sizeof(benches) / sizeof(benches[0]); i++)
-		if ((st = run(benches[i])) != 0) {
-			printf("init: %s exited with status %x\n", benches[i],
-			       st);
-			failed++;
-		}
+	if (!has_arg(argc, argv, "notests"))
+		failed += run_check("usertests");
+	for (b = 0; !has_arg(argc, argv, "nobench") &&
+	     b < sizeof(benches) / sizeof(benches[0]); b++)
+		failed += run_check(benches[b]);
+	for (i = 1; i < argc; i++)
+		if (strncmp(argv[i], "run=", 4) == 0)
+			failed += run_check(argv[i] + 4);
 	return failed;
 }

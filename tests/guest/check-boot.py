@@ -3,14 +3,17 @@
 serial log.  Runs: host (meson test --suite guest).
 
 Usage: check-boot.py --runner PREVIRT_RUN --image ELF [--backend native]
-                     [--append ARGS] [--timeout SEC] [--no-bench]
+                     [--append ARGS] [--module FILE]... [--timeout SEC]
+                     [--no-bench] [--no-user-tests] [--require REGEX]...
                      [--expect-fail] [--log FILE]
 
 A passing boot must show: every in-kernel and user self test named below
 as "<name> ok", no "FAILED" line, "SUMMARY: N passed, 0 failed" with N =
 the number of ok lines, every BENCH line named below with a positive
 integer value, the BOOT first-user line, and previrt-run exit status 0.
---expect-fail instead requires a non-zero exit status, at least one
+--no-bench / --no-user-tests drop the BENCH / user self-test
+requirements (for runs with the kernel's nobench / notests switches);
+each --require REGEX must match some line.  --expect-fail instead requires a non-zero exit status, at least one
 FAILED line and a SUMMARY with failures (used with selftest=fail-one).
 Exit status 0 when everything holds, 1 with one line per problem.
 """
@@ -37,16 +40,18 @@ def run(args):
            "--timeout", str(args.timeout)]
     if args.append:
         cmd += ["--append", args.append]
+    for m in args.module:
+        cmd += ["--module", m]
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        timeout=args.timeout + 30)
     out = p.stdout.decode("utf-8", "replace").replace("\r", "")
     return p.returncode, out, p.stderr.decode("utf-8", "replace")
 
 
-def check_pass(rc, lines, bench):
+def check_pass(rc, lines, args):
     errs = []
     ok = {l[:-3] for l in lines if l.endswith(" ok")}
-    for name in KTESTS + UTESTS:
+    for name in KTESTS + ([] if args.no_user_tests else UTESTS):
         if name not in ok:
             errs.append("self test %s: no '%s ok' line" % (name, name))
     errs += ["failure line: " + l for l in lines if " FAILED" in l]
@@ -57,10 +62,13 @@ def check_pass(rc, lines, bench):
         errs.append("no SUMMARY line")
     elif int(m.group(2)) != 0 or int(m.group(1)) != len(ok):
         errs.append("SUMMARY %s, but %d ok lines" % (summ[-1], len(ok)))
-    for name in BENCHES if bench else []:
+    for name in [] if args.no_bench else BENCHES:
         if not any(re.match(r"BENCH %s [1-9]\d* \S+$" % re.escape(name), l)
                    for l in lines):
             errs.append("no 'BENCH %s <positive value> <unit>' line" % name)
+    for rx in args.require:
+        if not any(re.search(rx, l) for l in lines):
+            errs.append("no line matches %r" % rx)
     if not any(l.startswith("BOOT first-user ") for l in lines):
         errs.append("no BOOT first-user line")
     if rc != 0:
@@ -89,7 +97,10 @@ def main():
     ap.add_argument("--backend", default="native")
     ap.add_argument("--append", default="")
     ap.add_argument("--timeout", type=int, default=50)
+    ap.add_argument("--module", action="append", default=[])
     ap.add_argument("--no-bench", action="store_true")
+    ap.add_argument("--no-user-tests", action="store_true")
+    ap.add_argument("--require", action="append", default=[])
     ap.add_argument("--expect-fail", action="store_true")
     ap.add_argument("--log")
     args = ap.parse_args()
@@ -105,7 +116,7 @@ def main():
     if args.expect_fail:
         errs = check_fail(rc, lines)
     else:
-        errs = check_pass(rc, lines, not args.no_bench)
+        errs = check_pass(rc, lines, args)
     sys.stdout.write(out)
     sys.stdout.write(err)
     for e in errs:

@@ -75,6 +75,7 @@ void sleep_ms(u32 ms);
 
 size_t strlen(const char *s);
 int strcmp(const char *a, const char *b);
+int strncmp(const char *a, const char *b, size_t n);
 void *memset(void *d, int c, size_t n);
 void *memcpy(void *d, const void *s, size_t n);
 int atoi(const char *s);
