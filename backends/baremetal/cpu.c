@@ -1,0 +1,157 @@
+/*
+ * cpu.c - the monitor's own CPU tables and platform timer: the real GDT
+ * (guest mirror below, monitor entries on top), the real IDT, the TSS,
+ * the 8259 PIC pair and the 8254 PIT, and monotonic time from the TSC
+ * calibrated against the PIT.  Runs: monitor ring 0.
+ */
+#include "bm.h"
+#include "desc.h"
+#include "x86.h"
+
+struct bm_tss {
+	uint32_t link, esp0, ss0, esp1, ss1, esp2, ss2, cr3, eip, eflags;
+	uint32_t eax, ecx, edx, ebx, esp, ebp, esi, edi;
+	uint32_t es, cs, ss, ds, fs, gs, ldt;
+	uint16_t trap, iomap;
+};
+
+uint64_t bm_gdt[BM_GDT_ENTRIES] __attribute__((aligned(4096)));
+static uint64_t bm_idt[256] __attribute__((aligned(4096)));
+static struct bm_tss bm_tss;
+uint8_t bm_trap_stack[BM_TRAP_STACK_PAGES * 4096]
+	__attribute__((aligned(4096)));
+extern char bm_vectors[];
+
+static volatile uint32_t bm_ticks;
+static uint64_t bm_tsc0;
+static uint32_t bm_tsc_per_ms = 1000000;
+static unsigned bm_tick_hz;
+
+/* The ring-0 stack of guest traps (its wedge alias, see bm.h); its top
+ * 16 bytes hold es/ds/fs/gs. */
+uint32_t bm_trap_stack_top(void)
+{
+	return BM_TRAP_STACK_VA + sizeof bm_trap_stack;
+}
+
+static void gdt_init(void)
+{
+	uint32_t end = AB_WEDGE_GUEST_END - 1;
+	bm_gdt[BM_SEL_KCODE >> 3] = bm_desc_seg(0, 0xffffffff, 0xb, 0, 1);
+	bm_gdt[BM_SEL_KDATA >> 3] = bm_desc_seg(0, 0xffffffff, 0x3, 0, 1);
+	bm_gdt[BM_SEL_TSS >> 3] = bm_desc_seg((uint32_t)(uintptr_t)&bm_tss,
+					      sizeof bm_tss - 1, 0x9, 0, 0);
+	bm_gdt[BM_SEL_GCODE >> 3] = bm_desc_seg(0, end, 0xb, 1, 1);
+	bm_gdt[BM_SEL_GDATA >> 3] = bm_desc_seg(0, end, 0x3, 1, 1);
+	bm_gdt[BM_SEL_GUCODE >> 3] = bm_desc_seg(0, end, 0xb, 3, 1);
+	bm_gdt[BM_SEL_GUDATA >> 3] = bm_desc_seg(0, end, 0x3, 3, 1);
+	struct x86_dtr d = { sizeof bm_gdt - 1, (uint32_t)(uintptr_t)bm_gdt };
+	lgdt(&d);
+	load_segments(BM_SEL_KCODE, BM_SEL_KDATA);
+}
+
+void bm_idt_set(unsigned vec, uint32_t handler, uint16_t sel, unsigned dpl,
+		int trap)
+{
+	bm_idt[vec & 0xff] = bm_desc_gate(handler, sel, dpl, trap);
+}
+
+uint32_t bm_vector_addr(unsigned vec)
+{
+	return (uint32_t)(uintptr_t)(bm_vectors + 16 * (vec & 0xff));
+}
+
+/* The stack the CPU switches to on ring 3 -> ring 1 (the guest's). */
+void bm_tss_set_ring1(uint16_t ss1, uint32_t esp1)
+{
+	bm_tss.ss1 = ss1;
+	bm_tss.esp1 = esp1;
+}
+
+/* Point vector vec back at the monitor's stub with its default DPL. */
+void bm_idt_reset(unsigned vec)
+{
+	unsigned dpl = vec == BM_VEC_RUNTIME ? 1 :
+		vec == BM_VEC_SYSCALL ? 3 : 0;
+	bm_idt_set(vec, bm_vector_addr(vec), BM_SEL_KCODE, dpl, 0);
+}
+
+static void idt_init(void)
+{
+	for (unsigned v = 0; v < 256; v++)
+		bm_idt_reset(v);
+	struct x86_dtr d = { sizeof bm_idt - 1, (uint32_t)(uintptr_t)bm_idt };
+	lidt(&d);
+}
+
+static void tss_init(void)
+{
+	bm_tss.ss0 = BM_SEL_KDATA;
+	bm_tss.esp0 = bm_trap_stack_top() - 16;
+	bm_tss.iomap = sizeof bm_tss;      /* no bitmap: all ports trap */
+	ltr(BM_SEL_TSS);
+}
+
+/* Remap the PICs to 0x20/0x28, all lines masked but the timer. */
+static void pic_init(void)
+{
+	outb(0x20, 0x11); outb(0xa0, 0x11);
+	outb(0x21, BM_VEC_IRQ0); outb(0xa1, BM_VEC_IRQ0 + 8);
+	outb(0x21, 0x04); outb(0xa1, 0x02);
+	outb(0x21, 0x01); outb(0xa1, 0x01);
+	outb(0x21, 0xfe); outb(0xa1, 0xff);
+}
+
+void bm_pic_eoi(unsigned irq)
+{
+	if (irq >= 8)
+		outb(0xa0, 0x20);
+	outb(0x20, 0x20);
+}
+
+void bm_cpu_init(void)
+{
+	gdt_init();
+	idt_init();
+	tss_init();
+	pic_init();
+}
+
+/* Called by the IRQ0 path. */
+void bm_timer_tick(void)
+{
+	bm_ticks++;
+}
+
+/* PIT channel 0 periodic at hz; calibrate the TSC over 20 ticks. */
+void bm_timer_init(unsigned hz)
+{
+	uint32_t div = 1193182 / hz;
+	bm_tick_hz = hz;
+	outb(0x43, 0x34);                  /* ch0, lo/hi, rate generator */
+	outb(0x40, div & 0xff);
+	outb(0x40, div >> 8);
+	uint32_t t = bm_ticks;
+	while (bm_ticks == t)
+		sti_hlt_cli();
+	uint64_t a = rdtsc();
+	t = bm_ticks;
+	while (bm_ticks - t < 20)
+		sti_hlt_cli();
+	uint64_t b = rdtsc();
+	uint32_t per_tick = (uint32_t)((b - a) / 20);
+	bm_tsc_per_ms = (uint32_t)((uint64_t)per_tick * hz / 1000);
+	if (!bm_tsc_per_ms)
+		bm_tsc_per_ms = 1;
+	bm_tsc0 = rdtsc();
+}
+
+unsigned bm_timer_hz(void) { return bm_tick_hz; }
+uint32_t bm_tsc_khz(void) { return bm_tsc_per_ms; }
+
+uint64_t bm_now_ns(void)
+{
+	uint64_t d = rdtsc() - bm_tsc0;
+	return (d / bm_tsc_per_ms) * 1000000 +
+		(d % bm_tsc_per_ms) * 1000000 / bm_tsc_per_ms;
+}

@@ -1,0 +1,221 @@
+/*
+ * seg.c - guest segments on the real CPU (see seg.h).  The real GDT's
+ * entries [1, BM_GUEST_GDT_MAX) mirror the guest's GDT, demoted by
+ * bm_desc_demote; until the guest loads a GDT (PVH starts it with flat
+ * segments) the monitor's boot descriptors stand in.  Runs: monitor
+ * ring 0.
+ */
+#include "bm.h"
+#include "desc.h"
+#include "seg.h"
+#include "x86.h"
+
+enum { S_CS, S_SS, S_DS, S_ES, S_FS, S_GS, S_N };
+
+static uint64_t gcache[BM_GUEST_GDT_MAX];   /* guest's raw entries */
+static uint8_t gstatus[BM_GUEST_GDT_MAX];   /* enum bm_demote, 0xff absent */
+static const char *gwhy[BM_GUEST_GDT_MAX];
+static unsigned gcount;                     /* entries synced */
+static uint16_t shown[S_N];                 /* guest view of boot segs */
+static uint16_t guest_tr;
+static uint32_t idt_base, idt_limit;
+static int tss_stale = 1, idt_stale = 1;
+static uint32_t tss_esp0, tss_ss0, tss_va;
+uint32_t bm_seg_syncs, bm_seg_fast_gate;
+
+void bm_seg_init(struct ab_vm *vm, const struct ab_regs *r)
+{
+	(void)vm;
+	shown[S_CS] = r->cs; shown[S_SS] = r->ss; shown[S_DS] = r->ds;
+	shown[S_ES] = r->es; shown[S_FS] = r->fs; shown[S_GS] = r->gs;
+	for (unsigned i = 0; i < BM_GUEST_GDT_MAX; i++)
+		gstatus[i] = 0xff;
+}
+
+static void sync_entry(unsigned i, uint64_t g)
+{
+	uint64_t real;
+	const char *why;
+	gcache[i] = g;
+	gstatus[i] = (uint8_t)bm_desc_demote(g, AB_WEDGE_GUEST_END, &real,
+					     &why);
+	gwhy[i] = why;
+	if (gstatus[i] == BM_DESC_OK && (real >> 44 & 1))
+		real |= 1ull << 40;            /* pre-set "accessed" */
+	bm_gdt[i] = real;
+}
+
+void bm_seg_sync(struct ab_vm *vm, uint32_t base, uint16_t limit)
+{
+	static uint64_t buf[512];
+	unsigned n = ((unsigned)limit + 1) / 8;
+	n = n > BM_GUEST_GDT_MAX ? BM_GUEST_GDT_MAX : n;
+	bm_seg_syncs++;
+	for (unsigned i = 0; i < n; i += 512) {
+		unsigned k = n - i < 512 ? n - i : 512;
+		if (bm_guest_read(vm, base + i * 8, buf, k * 8))
+			bm_vm_kill(&(struct ab_regs){ 0 },
+				   "guest GDT at 0x%08x unreadable", base);
+		for (unsigned j = 0; j < k; j++)
+			if (i + j && (buf[j] != gcache[i + j] ||
+				      gstatus[i + j] == 0xff))
+				sync_entry(i + j, buf[j]);
+	}
+	for (unsigned i = n; i < gcount; i++) {
+		bm_gdt[i] = 0;
+		gstatus[i] = 0xff;
+	}
+	gcount = n;
+	tss_stale = idt_stale = 1;
+}
+
+void bm_seg_set_tr(struct ab_vm *vm, uint16_t tr)
+{
+	(void)vm;
+	guest_tr = tr;
+	tss_stale = 1;
+}
+
+void bm_seg_set_idt(struct ab_vm *vm, uint32_t base, uint16_t limit)
+{
+	(void)vm;
+	idt_base = base;
+	idt_limit = limit;
+	idt_stale = 1;
+}
+
+void bm_seg_invalidate(struct ab_vm *vm)
+{
+	(void)vm;
+	tss_stale = idt_stale = 1;
+}
+
+static int usable(uint16_t sel)
+{
+	unsigned i = sel >> 3;
+	return !(sel & 4) && i && i < gcount && gstatus[i] == BM_DESC_OK;
+}
+
+static void forbidden(const struct ab_regs *r, uint16_t sel)
+{
+	unsigned i = sel >> 3;
+	const char *why = (sel & 4) ? "LDT selectors are not supported" :
+		i >= gcount ? "beyond the guest GDT limit" :
+		gstatus[i] == BM_DESC_HIDDEN ? "system descriptor" :
+		gwhy[i] ? gwhy[i] : "not present";
+	bm_vm_kill(r, "forbidden selector %x loaded (%s)", sel, why);
+}
+
+/* Real selector for guest selector sel in register slot k. */
+static uint16_t to_real(const struct ab_regs *r, uint16_t sel, int k,
+			int user)
+{
+	if (gcount && usable(sel)) {
+		uint16_t real = bm_sel_to_real(sel);
+		if (k == S_CS || k == S_SS)
+			real = (real & ~3u) | (user ? 3 : 1);
+		return real;
+	}
+	if ((sel & ~3u) == 0 && k != S_CS && k != S_SS)
+		return 0;
+	if (gcount)
+		forbidden(r, sel);
+	shown[k] = sel;
+	if (k == S_CS)
+		return user ? BM_SEL_GUCODE : BM_SEL_GCODE;
+	return user ? BM_SEL_GUDATA : BM_SEL_GDATA;
+}
+
+static uint16_t to_guest(uint16_t real, int k)
+{
+	if ((real >> 3) >= BM_GUEST_GDT_MAX)
+		return shown[k];
+	return bm_sel_to_guest(real);
+}
+
+void bm_frame_to_guest(struct ab_regs *r)
+{
+	bm_vm.cpl = (r->cs & 3) == 3 ? 3 : 0;
+	r->cs = to_guest(r->cs, S_CS);
+	r->ss = to_guest(r->ss, S_SS);
+	r->ds = to_guest(r->ds, S_DS);
+	r->es = to_guest(r->es, S_ES);
+	r->fs = to_guest(r->fs, S_FS);
+	r->gs = to_guest(r->gs, S_GS);
+}
+
+/* The guest kernel's stack for ring 3 -> ring 1 transitions: the
+ * ss0:esp0 of the guest's own TSS, read when returning to user mode. */
+static void refresh_ring1_stack(struct ab_vm *vm, const struct ab_regs *r)
+{
+	uint32_t w[2];
+	unsigned i = guest_tr >> 3;
+	if (tss_stale) {
+		tss_va = 0;
+		if (guest_tr && i < gcount && gstatus[i] == BM_DESC_HIDDEN) {
+			struct bm_seg s;
+			bm_desc_decode(gcache[i], &s);
+			tss_va = s.base;
+		}
+		tss_stale = 0;
+	}
+	if (!tss_va || bm_guest_read(vm, tss_va + 4, w, 8))
+		bm_vm_kill(r, "return to user mode without a readable guest "
+			   "TSS (tr %x)", guest_tr);
+	if (w[0] != tss_esp0 || w[1] != tss_ss0) {
+		tss_esp0 = w[0];
+		tss_ss0 = w[1];
+		bm_tss_set_ring1(to_real(r, (uint16_t)w[1], S_SS, 0), w[0]);
+	}
+}
+
+/* Point real vector 0x80 straight at the guest's handler when the guest
+ * gate is a present DPL-3 trap gate to a usable code segment. */
+static void refresh_fast_gate(struct ab_vm *vm)
+{
+	uint32_t g[2] = { 0, 0 };
+	idt_stale = 0;
+	if (idt_limit >= 0x80 * 8 + 7)
+		bm_guest_read(vm, idt_base + 0x80 * 8, g, 8);
+	uint16_t sel = (uint16_t)(g[0] >> 16);
+	uint32_t off = (g[0] & 0xffff) | (g[1] & 0xffff0000);
+	int ok = (g[1] & 0x8000) && ((g[1] >> 8) & 0x1f) == 0xf &&
+		((g[1] >> 13) & 3) == 3 && usable(sel) &&
+		off < AB_WEDGE_BASE;
+	vm->fast_syscall = ok;
+	if (ok) {
+		bm_idt_set(BM_VEC_SYSCALL, off, bm_sel_to_real(sel), 3, 1);
+		bm_seg_fast_gate++;
+	} else {
+		bm_idt_set(BM_VEC_SYSCALL, bm_vector_addr(BM_VEC_SYSCALL),
+			   BM_SEL_KCODE, 3, 0);
+	}
+}
+
+void bm_frame_to_real(struct ab_vm *vm, struct ab_regs *r)
+{
+	int user = vm->cpl == 3;
+	r->cs = to_real(r, r->cs, S_CS, user);
+	r->ss = to_real(r, r->ss, S_SS, user);
+	r->ds = to_real(r, r->ds, S_DS, user);
+	r->es = to_real(r, r->es, S_ES, user);
+	r->fs = to_real(r, r->fs, S_FS, user);
+	r->gs = to_real(r, r->gs, S_GS, user);
+	r->eflags = (r->eflags | FL_IF) & ~(FL_IOPL | FL_NT | FL_VM);
+	if (user) {
+		refresh_ring1_stack(vm, r);
+		if (idt_stale)
+			refresh_fast_gate(vm);
+	}
+}
+
+void bm_seg_check_fault(struct ab_vm *vm, const struct ab_regs *r,
+			unsigned vec)
+{
+	(void)vm; (void)vec;
+	uint16_t sel = (uint16_t)(r->error_code & ~3u);
+	if (r->error_code & 2)
+		return;                        /* IDT entry, not a selector */
+	if (sel && !usable(sel))
+		forbidden(r, sel);
+}

@@ -1,0 +1,29 @@
+/*
+ * seg.h - the guest's segments on the real CPU: the demoted mirror of the
+ * guest GDT in the real GDT, selector translation of trap frames (guest
+ * view <-> real), the ring-1 stack of the real TSS, the direct int $0x80
+ * gate, and "forbidden selector" containment.  Runs: monitor ring 0.
+ */
+#ifndef BM_SEG_H
+#define BM_SEG_H
+
+#include "vm.h"
+
+/* Remember the first frame's selectors (shown for the boot segments). */
+void bm_seg_init(struct ab_vm *vm, const struct ab_regs *r);
+/* Re-read the guest GDT at guest-virtual base (limit as in GDTR) and
+ * demote every changed entry into the real GDT. */
+void bm_seg_sync(struct ab_vm *vm, uint32_t base, uint16_t limit);
+/* The guest's TR (for the ring-1 stack) and IDT (for the fast int $0x80
+ * gate) changed or may have: refresh on the next entry. */
+void bm_seg_set_tr(struct ab_vm *vm, uint16_t tr);
+void bm_seg_set_idt(struct ab_vm *vm, uint32_t base, uint16_t limit);
+void bm_seg_invalidate(struct ab_vm *vm);
+/* A #GP/#TS/#NP/#SS with a selector error code: kill the guest if the
+ * selector is one the monitor refuses; return otherwise. */
+void bm_seg_check_fault(struct ab_vm *vm, const struct ab_regs *r,
+			unsigned vec);
+/* Counters. */
+extern uint32_t bm_seg_syncs, bm_seg_fast_gate;
+
+#endif

@@ -1,0 +1,219 @@
+/*
+ * shadow.c - shadow page tables (see shadow.h).  Runs: monitor ring 0
+ * and host tests; pure C.
+ */
+#include <stddef.h>
+#include "shadow.h"
+
+#define P 0x001u
+#define W 0x002u
+#define U 0x004u
+#define A 0x020u
+#define D 0x040u
+#define PS 0x080u
+#define FRAME 0xfffff000u
+#define PF_P 1u
+#define PF_W 2u
+#define PF_U 4u
+
+static uint32_t *tab(struct bm_mmu *m, uint32_t pa)
+{
+	return m->env->table(pa);
+}
+
+static void drop_pt(struct bm_mmu *m, uint32_t *pd, unsigned i)
+{
+	if (!(pd[i] & P))
+		return;
+	m->env->free(pd[i] & FRAME);
+	pd[i] = 0;
+	m->gpde[i] = 0;
+	m->drops++;
+}
+
+void bm_mmu_flush(struct bm_mmu *m)
+{
+	uint32_t *pd = tab(m, m->root);
+	for (unsigned i = 0; i < BM_MMU_GUEST_PDES; i++)
+		drop_pt(m, pd, i);
+}
+
+int bm_mmu_init(struct bm_mmu *m, const struct bm_mmu_env *env,
+		uint32_t ram_hpa, uint32_t ram_size,
+		const uint32_t *high_pdes)
+{
+	m->env = env;
+	m->ram_hpa = ram_hpa;
+	m->ram_size = ram_size;
+	m->root = env->alloc();
+	if (!m->root)
+		return -1;
+	uint32_t *pd = tab(m, m->root);
+	for (unsigned i = BM_MMU_GUEST_PDES; i < 1024; i++) {
+		m->high_pdes[i - BM_MMU_GUEST_PDES] = high_pdes[i - BM_MMU_GUEST_PDES];
+		pd[i] = high_pdes[i - BM_MMU_GUEST_PDES];
+	}
+	for (unsigned i = 0; i < BM_MMU_GUEST_PDES; i++)
+		m->gpde[i] = 0;
+	m->paging = 0;
+	m->gcr3 = 0;
+	return 0;
+}
+
+void bm_mmu_load_cr3(struct bm_mmu *m, uint32_t cr3, int paging)
+{
+	bm_mmu_flush(m);
+	m->gcr3 = cr3 & FRAME;
+	m->paging = paging;
+}
+
+static uint32_t *guest_table(struct bm_mmu *m, uint32_t gpa)
+{
+	return m->env->gpa(gpa & FRAME, 4096);
+}
+
+/* The guest PDE covering va, or NULL if the directory is not in RAM. */
+static uint32_t *guest_pde(struct bm_mmu *m, uint32_t va)
+{
+	uint32_t *gpd = guest_table(m, m->gcr3);
+	return gpd ? &gpd[va >> 22] : NULL;
+}
+
+void bm_mmu_invlpg(struct bm_mmu *m, uint32_t va)
+{
+	unsigned i = va >> 22;
+	if (i >= BM_MMU_GUEST_PDES)
+		return;
+	uint32_t *pd = tab(m, m->root);
+	if (!(pd[i] & P))
+		return;
+	uint32_t *gpde = m->paging ? guest_pde(m, va) : NULL;
+	if (m->paging && (!gpde || *gpde != m->gpde[i])) {
+		drop_pt(m, pd, i);
+		return;
+	}
+	tab(m, pd[i] & FRAME)[(va >> 12) & 1023] = 0;
+}
+
+static int fault(uint32_t *gerr, uint32_t code)
+{
+	*gerr = code;
+	return BM_PF_GUEST;
+}
+
+/* Permission check of the combined guest entry flags. */
+static int allowed(struct bm_mmu *m, uint32_t flags, int write, int user)
+{
+	if (user && !(flags & U))
+		return 0;
+	if (write && !(flags & W) && (user || m->wp))
+		return 0;
+	return 1;
+}
+
+int bm_mmu_walk(struct bm_mmu *m, uint32_t va, int write, int user,
+		int set_ad, uint32_t *gpa, uint32_t *gerr)
+{
+	uint32_t acc = (write ? PF_W : 0) | (user ? PF_U : 0);
+	if (!m->paging) {
+		*gpa = va;
+		return BM_PF_FILLED;
+	}
+	uint32_t *pde = guest_pde(m, va);
+	if (!pde)
+		return BM_PF_BADFRAME;
+	if (!(*pde & P))
+		return fault(gerr, acc);
+	if ((*pde & PS) && m->pse) {
+		if (!allowed(m, *pde, write, user))
+			return fault(gerr, acc | PF_P);
+		if (set_ad)
+			*pde |= A | (write ? D : 0);
+		*gpa = (*pde & 0xffc00000u) | (va & 0x3fffffu);
+		return BM_PF_FILLED;
+	}
+	uint32_t *pt = guest_table(m, *pde);
+	if (!pt)
+		return BM_PF_BADFRAME;
+	uint32_t *pte = &pt[(va >> 12) & 1023];
+	if (!(*pte & P))
+		return fault(gerr, acc);
+	if (!allowed(m, *pde & *pte, write, user))
+		return fault(gerr, acc | PF_P);
+	if (set_ad) {
+		*pde |= A;
+		*pte |= A | (write ? D : 0);
+	}
+	*gpa = (*pte & FRAME) | (va & 0xfff);
+	return BM_PF_FILLED;
+}
+
+/* Flags of the shadow PTE for a guest mapping of va: read-only until the
+ * guest's entry is dirty, so that the first write is seen. */
+static uint32_t shadow_flags(struct bm_mmu *m, uint32_t va, int write)
+{
+	if (!m->paging)
+		return P | W;
+	uint32_t *pde = guest_pde(m, va), f = *pde, dirty = D;
+	if (!((f & PS) && m->pse)) {
+		uint32_t pte = guest_table(m, f)[(va >> 12) & 1023];
+		dirty = pte & D;
+		f &= pte;
+	} else {
+		dirty = f & D;
+	}
+	uint32_t s = P | (f & U);
+	if ((f & W) || (!m->wp && write))
+		s |= (dirty || write) ? W : 0;
+	return s;
+}
+
+/* Install pte for va in the current shadow, allocating its table. */
+static int install(struct bm_mmu *m, uint32_t va, uint32_t pte)
+{
+	uint32_t *pd = tab(m, m->root);
+	unsigned i = va >> 22;
+	if (!(pd[i] & P)) {
+		uint32_t pt = m->env->alloc();
+		if (!pt)
+			return BM_PF_NOMEM;
+		pd[i] = pt | P | W | U;
+		uint32_t *gpde = m->paging ? guest_pde(m, va) : NULL;
+		m->gpde[i] = gpde ? *gpde : 0;
+	}
+	tab(m, pd[i] & FRAME)[(va >> 12) & 1023] = pte;
+	m->fills++;
+	return BM_PF_FILLED;
+}
+
+static int in_stub_alias(struct bm_mmu *m, uint32_t va)
+{
+	return m->stub_alias && va - m->stub_alias < BM_MMU_STUB_PAGES * 4096u;
+}
+
+static int fill_stub_alias(struct bm_mmu *m, uint32_t va)
+{
+	uint32_t off = (va - m->stub_alias) & FRAME;
+	return install(m, va, (m->stub_hpa + off) | P);
+}
+
+int bm_mmu_fault(struct bm_mmu *m, uint32_t va, uint32_t err, uint32_t *gerr)
+{
+	int write = !!(err & PF_W), user = !!(err & PF_U);
+	uint32_t gpa;
+	if ((va >> 22) >= BM_MMU_GUEST_PDES) {
+		if (user)
+			return fault(gerr, err & (PF_W | PF_U));
+		return BM_PF_MONITOR;
+	}
+	int rc = bm_mmu_walk(m, va, write, user, 1, &gpa, gerr);
+	if (in_stub_alias(m, va) && !user &&
+	    (!m->paging || (rc == BM_PF_GUEST && !(*gerr & PF_P))))
+		return write ? BM_PF_MONITOR : fill_stub_alias(m, va);
+	if (rc != BM_PF_FILLED)
+		return rc;
+	if (gpa >= m->ram_size)
+		return BM_PF_BADFRAME;
+	return install(m, va, (m->ram_hpa + (gpa & FRAME)) |
+		       shadow_flags(m, va, write));
+}

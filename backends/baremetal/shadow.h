@@ -1,0 +1,71 @@
+/*
+ * shadow.h - shadow page tables: the real page directory the CPU uses
+ * while the guest runs, built on demand from the guest's own tables.
+ * Runs: monitor ring 0 and host (criterion tests); pure C, memory reached
+ * only through struct bm_mmu_env so the tests can supply fake memory.
+ *
+ * Slots [0, BM_MMU_GUEST_PDES) of a shadow directory mirror the guest
+ * (4 KiB shadow PTEs whatever the guest uses); the slots above are the
+ * monitor's (wedge page table + direct map), copied into every shadow
+ * directory.  Guest paging off = identity map of guest RAM.  Accessed and
+ * dirty bits are set in the guest's entries when a shadow entry is filled;
+ * a clean page is shadowed read-only so its first write faults and sets
+ * the guest's D bit.  Nothing is cached across a CR3 load.
+ */
+#ifndef BM_SHADOW_H
+#define BM_SHADOW_H
+
+#include <stdint.h>
+
+#define BM_MMU_GUEST_PDES 1008           /* 0xFC000000 >> 22 */
+#define BM_MMU_STUB_PAGES 3
+
+struct bm_mmu_env {
+	void *(*table)(uint32_t pa);        /* pointer to a pool page */
+	uint32_t (*alloc)(void);            /* zeroed pool page PA, 0 = none */
+	void (*free)(uint32_t pa);
+	void *(*gpa)(uint32_t gpa, uint32_t len);  /* guest RAM or NULL */
+};
+
+struct bm_mmu {
+	const struct bm_mmu_env *env;
+	uint32_t ram_hpa, ram_size;      /* guest-physical 0 is host ram_hpa */
+	uint32_t high_pdes[1024 - BM_MMU_GUEST_PDES];  /* the monitor's */
+	uint32_t stub_alias;             /* VA of the stubs alias, 0 = none */
+	uint32_t stub_hpa;               /* host PA of the stub pages */
+	int paging, pse, wp;             /* guest CR0.PG, CR4.PSE, CR0.WP */
+	uint32_t gcr3;                   /* guest CR3 (guest-physical) */
+	uint32_t root;                   /* host PA of the shadow directory */
+	uint32_t gpde[BM_MMU_GUEST_PDES];/* guest PDE each shadow PT came from */
+	uint32_t fills, drops;           /* counters */
+};
+
+enum bm_pf {
+	BM_PF_FILLED = 0,    /* shadow entry made: retry the access */
+	BM_PF_GUEST = 1,     /* a fault the guest would take: reflect it */
+	BM_PF_MONITOR = 2,   /* the guest touched the monitor's region */
+	BM_PF_BADFRAME = 3,  /* the guest's tables point outside its RAM */
+	BM_PF_NOMEM = 4,     /* the monitor's page pool is exhausted */
+};
+
+/* Set up m; returns 0 or -1 (no pool page for the root). */
+int  bm_mmu_init(struct bm_mmu *m, const struct bm_mmu_env *env,
+		 uint32_t ram_hpa, uint32_t ram_size,
+		 const uint32_t *high_pdes);
+/* New guest CR3 / paging mode: drops every shadow entry. */
+void bm_mmu_load_cr3(struct bm_mmu *m, uint32_t cr3, int paging);
+/* Guest invlpg: drop the shadow entry of va (or its whole shadow table
+ * if the guest's PDE changed).  The caller flushes the real TLB. */
+void bm_mmu_invlpg(struct bm_mmu *m, uint32_t va);
+void bm_mmu_flush(struct bm_mmu *m);
+/* A real #PF at va with hardware error code err while the guest ran.
+ * On BM_PF_GUEST, *gerr is the error code the guest should see. */
+int  bm_mmu_fault(struct bm_mmu *m, uint32_t va, uint32_t err,
+		  uint32_t *gerr);
+/* Walk the guest's tables for va (user/write access as given).  Returns
+ * BM_PF_FILLED with *gpa set, or a fault code with *gerr.  set_ad: mark
+ * accessed (and dirty on write) in the guest's entries. */
+int  bm_mmu_walk(struct bm_mmu *m, uint32_t va, int write, int user,
+		 int set_ad, uint32_t *gpa, uint32_t *gerr);
+
+#endif

@@ -1,0 +1,107 @@
+/*
+ * trap.c - where every real interrupt and exception lands (from trap.S):
+ * the monitor's timer, faults of the monitor itself (print cause and EIP,
+ * exit QEMU non-zero), and everything from the guest, handed to vm.c.
+ * Also the monitor's boot options and trap-path self-tests.  Runs:
+ * monitor ring 0.
+ */
+#include "bm.h"
+#include "boot.h"
+#include "vm.h"
+#include "x86.h"
+
+static const char *const bm_exc_names[32] = {
+	"#DE divide error", "#DB debug", "NMI", "#BP breakpoint",
+	"#OF overflow", "#BR bound", "#UD invalid opcode",
+	"#NM device not available", "#DF double fault", "coprocessor overrun",
+	"#TS invalid TSS", "#NP segment not present", "#SS stack fault",
+	"#GP general protection", "#PF page fault", "reserved 15",
+	"#MF x87 error", "#AC alignment check", "#MC machine check",
+	"#XM SIMD error", "#VE virtualization", "#CP control protection",
+};
+
+const char *bm_exc_name(unsigned vec)
+{
+	if (vec < 32)
+		return bm_exc_names[vec] ? bm_exc_names[vec] : "reserved";
+	return vec < 0x30 && vec >= BM_VEC_IRQ0 ? "hardware interrupt"
+						: "software interrupt";
+}
+
+/* The monitor itself faulted: a monitor bug, never the guest's doing,
+ * except a bad guest selector met while returning to the guest. */
+static void monitor_fault(struct ab_regs *r)
+{
+	uint32_t eip = r->eip;
+	if (eip >= (uint32_t)(uintptr_t)bm_seg_restore &&
+	    eip < (uint32_t)(uintptr_t)bm_iret_end)
+		bm_vm_bad_return(r);
+	bm_panic("monitor fault: %s (vector %u, error %x) at EIP 0x%08x, "
+		 "CR2 0x%08x", bm_exc_name(r->entry_vector), r->entry_vector,
+		 r->error_code, eip, read_cr2());
+}
+
+static void guest_trap(struct ab_regs *r, unsigned vec)
+{
+	if (vec == BM_VEC_IRQ0) {
+		bm_timer_tick();
+		bm_pic_eoi(0);
+		bm_vm_timer(r);
+	} else if (vec > BM_VEC_IRQ0 && vec < BM_VEC_IRQ0 + 16) {
+		bm_pic_eoi(vec - BM_VEC_IRQ0);  /* masked lines: spurious */
+	} else {
+		bm_vm_trap(r, vec);
+	}
+}
+
+/* Traps from the guest run with CR0.WP clear (the monitor writes its
+ * data through the read-only direct map) and set it again on the way
+ * out; traps from ring 0 are the monitor's own. */
+void bm_trap(struct ab_regs *r)
+{
+	unsigned vec = r->entry_vector;
+	if (r->cs & 3) {
+		write_cr0(read_cr0() & ~CR0_WP);
+		guest_trap(r, vec);
+		write_cr0(read_cr0() | CR0_WP);
+		return;
+	}
+	if (vec == BM_VEC_IRQ0) {
+		bm_timer_tick();
+		bm_pic_eoi(0);
+	} else if (vec > BM_VEC_IRQ0 && vec < BM_VEC_IRQ0 + 16) {
+		bm_pic_eoi(vec - BM_VEC_IRQ0);
+	} else {
+		monitor_fault(r);
+	}
+}
+
+/* bm.selftest=NAME and bm.stats from the multiboot command line. */
+void boot_option(const char *w, size_t len)
+{
+	static char buf[32];
+	if (len == 8 && !bm_strncmp(w, "bm.stats", 8)) {
+		bm_boot.stats = 1;
+	} else if (len > 12 && len < 12 + sizeof buf &&
+		   !bm_strncmp(w, "bm.selftest=", 12)) {
+		memcpy(buf, w + 12, len - 12);
+		buf[len - 12] = 0;
+		bm_boot.selftest = buf;
+	} else {
+		bm_printf("monitor: ignoring unknown option %c%c%c...\n",
+			  w[0], w[1], w[2]);
+	}
+}
+
+/* Deliberate monitor faults, to test the fatal-exception path. */
+void boot_selftest(void)
+{
+	const char *t = bm_boot.selftest;
+	if (!t)
+		return;
+	if (!bm_strncmp(t, "ud2", 4))
+		ud2();
+	if (!bm_strncmp(t, "pf", 3))
+		(void)*(volatile uint32_t *)0x1000;
+	bm_panic("unknown self-test %s", t);
+}

@@ -1,0 +1,314 @@
+/*
+ * vm.c - the guest on the bare-metal monitor: the wedge pages, the first
+ * entry into ring 1, the dispatch of every guest trap (shadow page faults,
+ * patched-site calls through int $0x82, software interrupts, faults) to
+ * the runtime's entry points, and containment (bm_vm_kill).  Implements
+ * the memory, time, console and stop members of backend.h.  Runs:
+ * monitor ring 0.
+ */
+#include <stdarg.h>
+#include "bm.h"
+#include "desc.h"
+#include "ea.h"
+#include "seg.h"
+#include "vm.h"
+#include "x86.h"
+
+struct ab_vm bm_vm;
+static uint8_t bm_wedge[4][4096] __attribute__((aligned(4096)));
+static uint32_t bm_wedge_pt[1024] __attribute__((aligned(4096)));
+extern uint32_t bm_boot_pgdir[1024];
+extern uint8_t bm_trap_stack[];
+
+/* ---- memory ----------------------------------------------------------- */
+static void *env_table(uint32_t pa) { return BM_P2V(pa); }
+
+static void *env_gpa(uint32_t gpa, uint32_t len)
+{
+	return ab_backend_gpa(&bm_vm, gpa, len);
+}
+
+static const struct bm_mmu_env bm_env = {
+	env_table, bm_page_alloc, bm_page_free, env_gpa,
+};
+
+void *ab_backend_gpa(struct ab_vm *vm, uint32_t gpa, uint32_t len)
+{
+	if (gpa >= vm->ram_size || len > vm->ram_size - gpa)
+		return NULL;
+	return BM_P2V(BM_GUEST_PA + gpa);
+}
+
+/* Load-time allocations come from whole pool pages, never freed. */
+void *ab_backend_alloc(struct ab_vm *vm, size_t size)
+{
+	size = (size + 15) & ~(size_t)15;
+	if (size > vm->alloc_end - vm->alloc_next) {
+		uint32_t pages = (uint32_t)((size + 4095) / 4096), first = 0;
+		for (uint32_t i = 0; i < pages; i++) {
+			uint32_t pa = bm_page_alloc();
+			if (!pa || (first && pa != first + i * 4096))
+				return NULL;       /* pool not contiguous */
+			first = first ? first : pa;
+		}
+		vm->alloc_next = first;
+		vm->alloc_end = first + pages * 4096;
+	}
+	void *p = BM_P2V(vm->alloc_next);
+	vm->alloc_next += (uint32_t)size;
+	return p;
+}
+
+static void mmu_modes(struct ab_vm *vm)
+{
+	vm->mmu.wp = !!(vm->sh->cr[0] & CR0_WP);
+	vm->mmu.pse = !!(vm->sh->cr[4] & 0x10);
+}
+
+void ab_backend_load_cr3(struct ab_vm *vm, uint32_t cr3, int paging)
+{
+	mmu_modes(vm);
+	bm_mmu_load_cr3(&vm->mmu, cr3, paging);
+	write_cr3(vm->mmu.root);
+}
+
+void ab_backend_invlpg(struct ab_vm *vm, uint32_t va)
+{
+	bm_mmu_invlpg(&vm->mmu, va);
+	invlpg(va);
+}
+
+void ab_backend_flush(struct ab_vm *vm)
+{
+	mmu_modes(vm);
+	bm_mmu_flush(&vm->mmu);
+	write_cr3(vm->mmu.root);
+}
+
+int bm_guest_read(struct ab_vm *vm, uint32_t va, void *buf, uint32_t n)
+{
+	uint8_t *out = buf;
+	while (n) {
+		uint32_t gpa, err, chunk = 4096 - (va & 0xfff);
+		chunk = chunk < n ? chunk : n;
+		if (bm_mmu_walk(&vm->mmu, va, 0, 0, 0, &gpa, &err))
+			return -1;
+		const void *p = ab_backend_gpa(vm, gpa, chunk);
+		if (!p)
+			return -1;
+		memcpy(out, p, chunk);
+		out += chunk; va += chunk; n -= chunk;
+	}
+	return 0;
+}
+
+/* ---- time, console, stop ---------------------------------------------- */
+uint64_t ab_backend_now_ns(struct ab_vm *vm)
+{
+	(void)vm;
+	return bm_now_ns();
+}
+
+void ab_backend_set_timer(struct ab_vm *vm, uint64_t deadline_ns)
+{
+	vm->deadline_ns = deadline_ns;
+}
+
+/* hlt with virtual IF set: sleep until the next real interrupt. */
+void ab_backend_idle(struct ab_vm *vm)
+{
+	(void)vm;
+	sti_hlt_cli();
+}
+
+void ab_backend_console_write(struct ab_vm *vm, const char *s, size_t n)
+{
+	(void)vm;
+	bm_write(s, n);
+}
+
+int ab_backend_console_read(struct ab_vm *vm)
+{
+	(void)vm;
+	return bm_getc();
+}
+
+void ab_backend_shutdown(struct ab_vm *vm, int status, const char *why)
+{
+	if (why)
+		bm_printf("monitor: guest stopped: %s\n", why);
+	if (bm_boot.stats)
+		bm_guest_stats(vm);
+	bm_exit(why && !status ? 0x71 : status);
+}
+
+void bm_vm_kill(const struct ab_regs *r, const char *fmt, ...)
+{
+	va_list ap;
+	char buf[160];
+	va_start(ap, fmt);
+	bm_vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	bm_printf("monitor: guest killed: %s (guest EIP 0x%08x, ring %u: guest "
+		  "%s)\n", buf, r->eip, bm_vm.cpl ? 3u : 1u,
+		  bm_vm.cpl ? "user" : "kernel");
+	if (bm_boot.stats)
+		bm_guest_stats(&bm_vm);
+	bm_exit(0x72);
+}
+
+/* A guest selector failed while returning to the guest (trap.S). */
+void bm_vm_bad_return(struct ab_regs *r)
+{
+	struct ab_regs *g = (struct ab_regs *)(uintptr_t)
+		(bm_trap_stack_top() - 16 - sizeof(struct ab_regs));
+	bm_vm_kill(g, "forbidden selector %x on entry (%s)", r->error_code,
+		   bm_exc_name(r->entry_vector));
+}
+
+/* ---- wedge and first entry -------------------------------------------- */
+static void wedge_init(struct ab_vm *vm, uint32_t *high)
+{
+	vm->sh = (struct ab_shared *)bm_wedge[0];
+	vm->stubs = bm_wedge[1];
+	bm_wedge_pt[0] = BM_V2P(bm_wedge[0]) | PTE_P | PTE_W;
+	for (unsigned i = 1; i < 4; i++)
+		bm_wedge_pt[i] = BM_V2P(bm_wedge[i]) | PTE_P;
+	for (unsigned i = 0; i < BM_TRAP_STACK_PAGES; i++)
+		bm_wedge_pt[((BM_TRAP_STACK_VA >> 12) & 1023) + i] =
+			(BM_V2P(bm_trap_stack) + i * 4096) | PTE_P | PTE_W;
+	/* The direct map is read-only for the guest (ring 1 is supervisor
+	 * too; CR0.WP is set while it runs, clear while the monitor runs). */
+	for (unsigned i = 0; i < 1024 - BM_WEDGE_PDE; i++)
+		high[i] = bm_boot_pgdir[BM_WEDGE_PDE + i] & ~PTE_W;
+	high[0] = BM_V2P(bm_wedge_pt) | PTE_P | PTE_W;
+	bm_boot_pgdir[BM_WEDGE_PDE] = high[0];
+	write_cr3(read_cr3());
+	/* Every stub slot traps to the monitor: int $0x82 at even offsets. */
+	for (unsigned i = 0; i < AB_WEDGE_STUBS_SIZE; i += 2) {
+		vm->stubs[i] = 0xcd;
+		vm->stubs[i + 1] = BM_VEC_RUNTIME;
+	}
+	vm->mmu.stub_hpa = BM_V2P(vm->stubs);
+}
+
+void bm_vm_start(struct bm_boot *b)
+{
+	struct ab_vm *vm = &bm_vm;
+	uint32_t high[1024 - BM_WEDGE_PDE];
+	write_cr0(read_cr0() & ~CR0_WP);
+	vm->ram_size = BM_GUEST_MEM;
+	wedge_init(vm, high);
+	if (bm_mmu_init(&vm->mmu, &bm_env, BM_GUEST_PA, BM_GUEST_MEM, high))
+		bm_panic("no page for the shadow page directory");
+	vm->mmu.stub_hpa = BM_V2P(vm->stubs);
+	struct ab_regs *r = (struct ab_regs *)(uintptr_t)
+		(bm_trap_stack_top() - 16 - sizeof(struct ab_regs));
+	memset(r, 0, sizeof *r);
+	bm_guest_load(vm, b, r);
+	bm_seg_init(vm, r);
+	ab_backend_load_cr3(vm, 0, 0);
+	bm_frame_to_real(vm, r);
+	bm_enter(r);
+}
+
+/* ---- traps from the guest ---------------------------------------------- */
+static void guest_page_fault(struct ab_vm *vm, struct ab_regs *r)
+{
+	uint32_t cr2 = read_cr2(), gerr = 0;
+	int rc = bm_mmu_fault(&vm->mmu, cr2, r->error_code, &gerr);
+	switch (rc) {
+	case BM_PF_FILLED:
+		vm->pf_fills++;
+		return;
+	case BM_PF_GUEST:
+		vm->pf_reflected++;
+		ab_guest_fault(vm->vcpu, r, 14, gerr, cr2);
+		return;
+	case BM_PF_MONITOR:
+		bm_vm_kill(r, "guest %s the monitor's region at 0x%08x",
+			   (r->error_code & 2) ? "wrote into" : "touched", cr2);
+	case BM_PF_BADFRAME:
+		bm_vm_kill(r, "guest page tables map 0x%08x outside guest RAM",
+			   cr2);
+	default:
+		bm_vm_kill(r, "monitor page pool exhausted at 0x%08x", cr2);
+	}
+}
+
+/* int $0x82 from a stub: the return address on the guest stack is the
+ * end of the patched site. */
+static void runtime_call(struct ab_vm *vm, struct ab_regs *r)
+{
+	uint32_t at = r->eip - 2, ret;
+	int in_stubs = at - AB_WEDGE_STUBS < AB_WEDGE_STUBS_SIZE ||
+		(vm->mmu.stub_alias &&
+		 at - vm->mmu.stub_alias < AB_WEDGE_STUBS_SIZE);
+	if (!in_stubs)
+		bm_vm_kill(r, "int $0x82 outside the runtime stubs");
+	if (bm_guest_read(vm, r->esp, &ret, 4))
+		bm_vm_kill(r, "guest stack 0x%08x unreadable on runtime call",
+			   r->esp);
+	r->eip = ret;
+	r->esp += 4;
+	ab_site_call(vm->vcpu, r);
+}
+
+/* #GP: software interrupt through a DPL-0 gate, a write beyond the
+ * guest's segment limit (the monitor's region), a forbidden selector, or
+ * an instruction the runtime emulates. */
+static void guest_gp(struct ab_vm *vm, struct ab_regs *r)
+{
+	uint32_t err = r->error_code;
+	if (err & 2) {                     /* IDT vector: int n */
+		uint8_t op = 0;
+		bm_guest_read(vm, r->eip, &op, 1);
+		r->eip += op == 0xcd ? 2 : 1;
+		ab_guest_int(vm->vcpu, r, err >> 3);
+		return;
+	}
+	if (err)
+		bm_seg_check_fault(vm, r, 13);
+	struct bm_ea ea;
+	if (!err && bm_ea_decode(vm, r, &ea) == 0 &&
+	    ea.addr + ea.size - 1 >= AB_WEDGE_GUEST_END)
+		bm_vm_kill(r, "guest %s the monitor's region at 0x%08x",
+			   ea.write ? "wrote into" : "read from", ea.addr);
+	ab_guest_fault(vm->vcpu, r, 13, err, 0);
+}
+
+void bm_vm_trap(struct ab_regs *r, unsigned vec)
+{
+	struct ab_vm *vm = &bm_vm;
+	vm->exits[vec]++;
+	bm_frame_to_guest(r);
+	switch (vec) {
+	case 14: guest_page_fault(vm, r); break;
+	case 13: guest_gp(vm, r); break;
+	case 8: bm_vm_kill(r, "double fault in the guest");
+	case 10: case 11: case 12:
+		bm_seg_check_fault(vm, r, vec);
+		ab_guest_fault(vm->vcpu, r, vec, r->error_code, 0);
+		break;
+	case BM_VEC_RUNTIME: runtime_call(vm, r); break;
+	case BM_VEC_SYSCALL: ab_guest_int(vm->vcpu, r, vec); break;
+	default:
+		if (vec >= 32)
+			bm_vm_kill(r, "unexpected vector %u", vec);
+		ab_guest_fault(vm->vcpu, r, vec, r->error_code, 0);
+	}
+	bm_frame_to_real(vm, r);
+}
+
+/* The monitor's tick interrupted the guest: fire the guest timer. */
+void bm_vm_timer(struct ab_regs *r)
+{
+	struct ab_vm *vm = &bm_vm;
+	vm->exits[BM_VEC_IRQ0]++;
+	if (!vm->deadline_ns || bm_now_ns() < vm->deadline_ns)
+		return;
+	vm->deadline_ns = 0;
+	bm_frame_to_guest(r);
+	ab_timer_expired(vm->vcpu, r);
+	bm_frame_to_real(vm, r);
+}

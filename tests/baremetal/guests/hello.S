@@ -1,0 +1,98 @@
+/*
+ * hello.S - the smallest guest the monitor test boots: prints from
+ * ring 1 with paging off, builds its own page tables, turns paging on
+ * (mov to CR3/CR0 trap and are emulated; the monitor shadows the tables),
+ * checks that the accessed/dirty bits of a written page appear in its
+ * own PTE, remaps a page and checks invlpg, then exits with status 0.
+ * Runs: guest kernel (natively ring 0; under the monitor ring 1).
+ */
+#include "common.h"
+	pvh_note
+
+	.text
+	.globl start
+start:
+	movl $PHYS(stack_top), %esp
+	movl $PHYS(m_hello), %esi
+	call puts
+	/* page table: 0..4 MiB, mapped at 0 and at KERNBASE; no A/D set */
+	movl $PHYS(pt), %edi
+	movl $0x003, %eax
+	movl $1024, %ecx
+1:	movl %eax, (%edi)
+	addl $4, %edi
+	addl $0x1000, %eax
+	loop 1b
+	movl $PHYS(pt) + 3, %eax
+	movl %eax, PHYS(pd)
+	movl %eax, PHYS(pd) + 768 * 4
+	movl $PHYS(pd), %eax
+	movl %eax, %cr3
+	movl %cr0, %eax
+	orl $0x80010000, %eax
+	movl %eax, %cr0
+	movl $high, %eax
+	jmp *%eax
+high:
+	movl $stack_top, %esp
+	movl $m_paging, %esi
+	call puts
+	/* the write below must set A and D in the PTE of its page */
+	movl $0x1234, var
+	movl $var, %ebx
+	shrl $12, %ebx
+	andl $1023, %ebx
+	movl pt(, %ebx, 4), %eax
+	andl $0x60, %eax
+	cmpl $0x60, %eax
+	jne fail
+	movl $m_ad, %esi
+	call puts
+	/* invlpg: map page 0x3ff at the frame of var, then at frame 0x3fe */
+	movl $var - KERNBASE + 3, %eax
+	andl $~0xfff, %eax
+	orl $3, %eax
+	movl %eax, pt + 0x3ff * 4
+	movl 0xC03ff000, %ecx
+	cmpl $0x1234, %ecx
+	jne fail
+	movl $0x3fe003, pt + 0x3ff * 4
+	movl $0x5678, 0xC03fe000
+	invlpg 0xC03ff000
+	movl 0xC03ff000, %ecx
+	cmpl $0x5678, %ecx
+	jne fail
+	movl $m_invlpg, %esi
+	call puts
+	/* CR3 reload after changing the PTE back */
+	movl $var - KERNBASE + 3, pt + 0x3ff * 4
+	movl %cr3, %eax
+	movl %eax, %cr3
+	movl 0xC03ff000, %ecx
+	cmpl $0x1234, %ecx
+	jne fail
+	movl $m_ok, %esi
+	call puts
+	exit_with 0
+fail:	movl $m_fail, %esi
+	call puts
+	exit_with 1
+
+	puts_fn
+
+	.section .rodata
+m_hello:  .asciz "hello: running deprivileged, paging off\n"
+m_paging: .asciz "hello: paging on\n"
+m_ad:     .asciz "hello: accessed/dirty ok\n"
+m_invlpg: .asciz "hello: invlpg ok\n"
+m_ok:     .asciz "hello: all ok\n"
+m_fail:   .asciz "hello: FAILED\n"
+
+	.bss
+	.balign 4096
+pd:	.space 4096
+pt:	.space 4096
+	.balign 4096
+var:	.space 4096
+	.space 4096
+stack_top:

@@ -1,0 +1,27 @@
+#!/bin/sh
+# run-monitor.sh - boot monitor.elf with a guest in QEMU (TCG) and check
+# the outcome.  Runs: host, from tests/baremetal/meson.build:
+#   run-monitor.sh MONITOR GUEST STATUS PATTERN [APPEND]
+# STATUS is the status the guest (or the monitor) writes to isa-debug-exit
+# (QEMU exits with STATUS*2+1); PATTERN must appear in the serial output.
+set -u
+mon=$1; guest=$2; want=$3; pattern=$4; append=${5:-}
+out=$(timeout 120 qemu-system-i386 -accel tcg -m 128 -kernel "$mon" \
+	-initrd "$guest" -append "$append" -serial stdio -display none \
+	-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 2>&1)
+rc=$?
+printf '%s\n' "$out"
+if [ $((rc % 2)) -ne 1 ]; then
+	echo "run-monitor: QEMU exit $rc: not through isa-debug-exit" >&2
+	exit 1
+fi
+status=$(( (rc - 1) / 2 ))
+if [ "$status" -ne "$want" ]; then
+	echo "run-monitor: status $status, expected $want" >&2
+	exit 1
+fi
+if ! printf '%s\n' "$out" | grep -qF -- "$pattern"; then
+	echo "run-monitor: output lacks: $pattern" >&2
+	exit 1
+fi
+echo "run-monitor: ok (status $status)"

@@ -1,0 +1,242 @@
+/*
+ * test_shadow.c - criterion tests of the shadow page tables
+ * (backends/baremetal/shadow.c, compiled for the host) against fake
+ * memory: a pool of monitor pages and 4 MiB of guest RAM.
+ * Runs: host, `meson test --suite baremetal`.
+ */
+#include <criterion/criterion.h>
+#include <string.h>
+#include "shadow.h"
+
+#define POOL_PA   0x00800000u
+#define POOL_N    64
+#define RAM_HPA   0x01000000u
+#define RAM_SIZE  0x00400000u
+#define STUB_HPA  0x00105000u
+
+static uint32_t pool[POOL_N][1024];
+static uint8_t used[POOL_N];
+static int nused;
+static uint8_t *ram;
+
+static void *t_table(uint32_t pa)
+{
+	cr_assert(pa >= POOL_PA && pa < POOL_PA + POOL_N * 4096);
+	return pool[(pa - POOL_PA) / 4096];
+}
+
+static uint32_t t_alloc(void)
+{
+	for (int i = 0; i < POOL_N; i++)
+		if (!used[i]) {
+			used[i] = 1;
+			nused++;
+			memset(pool[i], 0, 4096);
+			return POOL_PA + i * 4096;
+		}
+	return 0;
+}
+
+static void t_free(uint32_t pa)
+{
+	unsigned i = (pa - POOL_PA) / 4096;
+	cr_assert(used[i], "double free of %x", pa);
+	used[i] = 0;
+	nused--;
+}
+
+static void *t_gpa(uint32_t gpa, uint32_t len)
+{
+	return gpa < RAM_SIZE && len <= RAM_SIZE - gpa ? ram + gpa : NULL;
+}
+
+static const struct bm_mmu_env env = { t_table, t_alloc, t_free, t_gpa };
+static struct bm_mmu mmu;
+static uint32_t high[1024 - BM_MMU_GUEST_PDES];
+
+static uint32_t *gmem(uint32_t gpa) { return (uint32_t *)(ram + gpa); }
+
+/* Guest tables: PD at 0x1000, PT at 0x2000 covering 0x400000..0x7fffff. */
+#define GPD 0x1000u
+#define GPT 0x2000u
+
+static void setup(void)
+{
+	memset(used, 0, sizeof used);
+	nused = 0;
+	ram = calloc(1, RAM_SIZE);
+	for (unsigned i = 0; i < 1024 - BM_MMU_GUEST_PDES; i++)
+		high[i] = 0xfd000083u + i * 0x400000u;
+	cr_assert_eq(bm_mmu_init(&mmu, &env, RAM_HPA, RAM_SIZE, high), 0);
+	mmu.wp = 1;
+	gmem(GPD)[1] = GPT | 0x007;                 /* va 0x400000 */
+}
+
+static void teardown(void) { free(ram); }
+
+static uint32_t spte(uint32_t va)
+{
+	uint32_t *pd = t_table(mmu.root);
+	if (!(pd[va >> 22] & 1))
+		return 0;
+	return ((uint32_t *)t_table(pd[va >> 22] & ~0xfffu))[(va >> 12) & 1023];
+}
+
+TestSuite(shadow, .init = setup, .fini = teardown);
+
+Test(shadow, monitor_pdes_in_every_shadow)
+{
+	uint32_t *pd = t_table(mmu.root);
+	for (unsigned i = BM_MMU_GUEST_PDES; i < 1024; i++)
+		cr_assert_eq(pd[i], high[i - BM_MMU_GUEST_PDES]);
+	bm_mmu_load_cr3(&mmu, GPD, 1);
+	for (unsigned i = BM_MMU_GUEST_PDES; i < 1024; i++)
+		cr_assert_eq(pd[i], high[i - BM_MMU_GUEST_PDES]);
+}
+
+Test(shadow, paging_off_is_identity)
+{
+	uint32_t gerr;
+	cr_assert_eq(bm_mmu_fault(&mmu, 0x3456, 0, &gerr), BM_PF_FILLED);
+	cr_assert_eq(spte(0x3456), (RAM_HPA + 0x3000) | 0x3);
+	cr_assert_eq(bm_mmu_fault(&mmu, RAM_SIZE + 0x10, 2, &gerr),
+		     BM_PF_BADFRAME);
+}
+
+Test(shadow, fill_sets_accessed_then_dirty)
+{
+	uint32_t gerr;
+	gmem(GPT)[5] = 0x9000 | 0x007;              /* va 0x405000, clean */
+	bm_mmu_load_cr3(&mmu, GPD, 1);
+	cr_assert_eq(bm_mmu_fault(&mmu, 0x405010, 0, &gerr), BM_PF_FILLED);
+	cr_assert_eq(gmem(GPT)[5], 0x9000 | 0x027);  /* A, not D */
+	cr_assert_eq(gmem(GPD)[1] & 0x20, 0x20);     /* PDE accessed */
+	cr_assert_eq(spte(0x405010), (RAM_HPA + 0x9000) | 0x5);  /* RO */
+	cr_assert_eq(bm_mmu_fault(&mmu, 0x405010, 3, &gerr), BM_PF_FILLED);
+	cr_assert_eq(gmem(GPT)[5], 0x9000 | 0x067);  /* now dirty */
+	cr_assert_eq(spte(0x405010), (RAM_HPA + 0x9000) | 0x7);
+}
+
+Test(shadow, dirty_page_shadowed_writable_on_read)
+{
+	uint32_t gerr;
+	gmem(GPT)[6] = 0xa000 | 0x047;              /* already dirty */
+	bm_mmu_load_cr3(&mmu, GPD, 1);
+	cr_assert_eq(bm_mmu_fault(&mmu, 0x406000, 0, &gerr), BM_PF_FILLED);
+	cr_assert_eq(spte(0x406000) & 0x2, 0x2);
+}
+
+Test(shadow, guest_faults_reflected)
+{
+	uint32_t gerr;
+	bm_mmu_load_cr3(&mmu, GPD, 1);
+	cr_assert_eq(bm_mmu_fault(&mmu, 0x407000, 6, &gerr), BM_PF_GUEST);
+	cr_assert_eq(gerr, 6);                       /* not present, U|W */
+	cr_assert_eq(bm_mmu_fault(&mmu, 0x00c00000, 0, &gerr), BM_PF_GUEST);
+	cr_assert_eq(gerr, 0);                       /* PDE not present */
+	gmem(GPT)[8] = 0xb000 | 0x003;              /* supervisor page */
+	cr_assert_eq(bm_mmu_fault(&mmu, 0x408000, 4, &gerr), BM_PF_GUEST);
+	cr_assert_eq(gerr, 5);                       /* protection, user */
+	gmem(GPT)[9] = 0xc000 | 0x005;              /* read-only user */
+	cr_assert_eq(bm_mmu_fault(&mmu, 0x409000, 6, &gerr), BM_PF_GUEST);
+	cr_assert_eq(gerr, 7);
+	cr_assert_eq(bm_mmu_fault(&mmu, 0x409000, 2, &gerr), BM_PF_GUEST);
+	cr_assert_eq(gerr, 3);                       /* kernel, CR0.WP=1 */
+	mmu.wp = 0;
+	cr_assert_eq(bm_mmu_fault(&mmu, 0x409000, 2, &gerr), BM_PF_FILLED);
+	cr_assert_eq(gmem(GPT)[9] & 0x60, 0x60);
+}
+
+Test(shadow, frames_outside_ram_refused)
+{
+	uint32_t gerr;
+	gmem(GPT)[10] = (RAM_SIZE + 0x1000) | 0x003;
+	bm_mmu_load_cr3(&mmu, GPD, 1);
+	cr_assert_eq(bm_mmu_fault(&mmu, 0x40a000, 0, &gerr), BM_PF_BADFRAME);
+	bm_mmu_load_cr3(&mmu, RAM_SIZE + 0x2000, 1);    /* CR3 outside RAM */
+	cr_assert_eq(bm_mmu_fault(&mmu, 0x40a000, 0, &gerr), BM_PF_BADFRAME);
+}
+
+Test(shadow, invlpg_drops_one_entry)
+{
+	uint32_t gerr;
+	gmem(GPT)[5] = 0x9000 | 0x007;
+	gmem(GPT)[6] = 0xa000 | 0x007;
+	bm_mmu_load_cr3(&mmu, GPD, 1);
+	bm_mmu_fault(&mmu, 0x405000, 0, &gerr);
+	bm_mmu_fault(&mmu, 0x406000, 0, &gerr);
+	gmem(GPT)[5] = 0xd000 | 0x007;               /* guest remaps */
+	cr_assert_eq(spte(0x405000) & ~0xfffu, RAM_HPA + 0x9000); /* stale */
+	bm_mmu_invlpg(&mmu, 0x405000);
+	cr_assert_eq(spte(0x405000), 0);
+	cr_assert_neq(spte(0x406000), 0);
+	bm_mmu_fault(&mmu, 0x405000, 0, &gerr);
+	cr_assert_eq(spte(0x405000) & ~0xfffu, RAM_HPA + 0xd000);
+}
+
+Test(shadow, invlpg_after_pde_change_drops_table)
+{
+	uint32_t gerr;
+	gmem(GPT)[5] = 0x9000 | 0x007;
+	gmem(GPT)[6] = 0xa000 | 0x007;
+	bm_mmu_load_cr3(&mmu, GPD, 1);
+	bm_mmu_fault(&mmu, 0x405000, 0, &gerr);
+	bm_mmu_fault(&mmu, 0x406000, 0, &gerr);
+	int before = nused;
+	gmem(GPD)[1] = 0x3000 | 0x007;               /* new page table */
+	bm_mmu_invlpg(&mmu, 0x405000);
+	cr_assert_eq(spte(0x406000), 0);             /* whole table gone */
+	cr_assert_eq(nused, before - 1);
+}
+
+Test(shadow, cr3_load_drops_everything)
+{
+	uint32_t gerr;
+	int base = nused;
+	gmem(GPT)[5] = 0x9000 | 0x007;
+	bm_mmu_load_cr3(&mmu, GPD, 1);
+	bm_mmu_fault(&mmu, 0x405000, 0, &gerr);
+	bm_mmu_fault(&mmu, 0x00001000, 0, &gerr);    /* PDE 0 not present */
+	cr_assert_eq(nused, base + 1);
+	bm_mmu_load_cr3(&mmu, GPD, 1);
+	cr_assert_eq(nused, base);
+	cr_assert_eq(spte(0x405000), 0);
+	bm_mmu_load_cr3(&mmu, 0, 0);                 /* paging off again */
+	cr_assert_eq(bm_mmu_fault(&mmu, 0x305000, 0, &gerr), BM_PF_FILLED);
+	cr_assert_eq(spte(0x305000) & ~0xfffu, RAM_HPA + 0x305000);
+}
+
+Test(shadow, large_pages_with_pse)
+{
+	uint32_t gerr;
+	gmem(GPD)[2] = 0x00000000 | 0x087;           /* 4 MiB at 0 */
+	mmu.pse = 1;
+	bm_mmu_load_cr3(&mmu, GPD, 1);
+	cr_assert_eq(bm_mmu_fault(&mmu, 0x00812345, 2, &gerr), BM_PF_FILLED);
+	cr_assert_eq(spte(0x00812345), (RAM_HPA + 0x12000) | 0x7);
+	cr_assert_eq(gmem(GPD)[2] & 0x60, 0x60);
+}
+
+Test(shadow, monitor_region_and_stub_alias)
+{
+	uint32_t gerr;
+	cr_assert_eq(bm_mmu_fault(&mmu, 0xFD100000, 2, &gerr), BM_PF_MONITOR);
+	cr_assert_eq(bm_mmu_fault(&mmu, 0xFC001000, 4, &gerr), BM_PF_GUEST);
+	mmu.stub_alias = 0x3C001000;
+	mmu.stub_hpa = STUB_HPA;
+	cr_assert_eq(bm_mmu_fault(&mmu, 0x3C002010, 0, &gerr), BM_PF_FILLED);
+	cr_assert_eq(spte(0x3C002010), (STUB_HPA + 0x1000) | 0x1);
+	cr_assert_eq(bm_mmu_fault(&mmu, 0x3C001000, 2, &gerr), BM_PF_MONITOR);
+	cr_assert_eq(bm_mmu_fault(&mmu, 0x3C001000, 4, &gerr), BM_PF_BADFRAME);
+}
+
+Test(shadow, walk_without_side_effects)
+{
+	uint32_t gpa, gerr;
+	gmem(GPT)[5] = 0x9000 | 0x007;
+	bm_mmu_load_cr3(&mmu, GPD, 1);
+	cr_assert_eq(bm_mmu_walk(&mmu, 0x405abc, 0, 0, 0, &gpa, &gerr),
+		     BM_PF_FILLED);
+	cr_assert_eq(gpa, 0x9abc);
+	cr_assert_eq(gmem(GPT)[5], 0x9007);          /* untouched */
+}
