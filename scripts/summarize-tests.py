@@ -9,7 +9,8 @@ for line in open(sys.argv[1]):
     t = json.loads(line)
     res = t.get("result", "")
     print(f"  {res:8} {t['name']}  ({t.get('duration', 0):.1f}s)")
-    for out in (t.get("stdout") or "").splitlines():
+    logs = (t.get("stdout") or "") + (t.get("stderr") or "")
+    for out in logs.splitlines():
         if "Synthesis:" in out:
             print(f"           {out.strip()}")
     if res in ("OK", "EXPECTEDFAIL"):
