@@ -1,0 +1,137 @@
+/*
+ * backend.c - the hosted backend's ab_backend_* hooks for execution
+ * mode, time, idling, the console and stopping.  (Memory hooks are in
+ * tlb.c.)  Runs: hosted process, inside the signal handlers of run.c.
+ */
+#define _GNU_SOURCE
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "ho.h"
+
+uint64_t ho_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void ab_backend_set_mode(struct ab_vm *vm, const struct ab_regs *r, int cpl)
+{
+	(void)r;
+	if (cpl == 3 && vm->cpl != 3)
+		ho_tlb_drop_super(vm);        /* user must not see them */
+	vm->cpl = cpl;
+}
+
+uint64_t ab_backend_now_ns(struct ab_vm *vm)
+{
+	(void)vm;
+	return ho_now();
+}
+
+void ab_backend_set_timer(struct ab_vm *vm, uint64_t deadline_ns)
+{
+	struct itimerspec its;
+	memset(&its, 0, sizeof its);
+	if (deadline_ns) {
+		its.it_value.tv_sec = (time_t)(deadline_ns / 1000000000ull);
+		its.it_value.tv_nsec = (long)(deadline_ns % 1000000000ull);
+		if (!its.it_value.tv_sec && !its.it_value.tv_nsec)
+			its.it_value.tv_nsec = 1;
+	}
+	timer_settime(vm->timer, TIMER_ABSTIME, &its, NULL);
+}
+
+/* Read what stdin has (waiting at most timeout_ms) into the buffer. */
+void ho_console_poll(struct ab_vm *vm, int timeout_ms)
+{
+	struct pollfd p = { .fd = 0, .events = POLLIN };
+	vm->last_input_poll = ho_now();
+	if (!vm->stdin_open) {
+		if (timeout_ms > 0)
+			poll(NULL, 0, timeout_ms);
+		return;
+	}
+	if (poll(&p, 1, timeout_ms) <= 0)
+		return;
+	unsigned room = (unsigned)sizeof vm->inbuf - (vm->in_tail - vm->in_head);
+	if (!room)
+		return;
+	uint8_t tmp[256];
+	ssize_t n = read(0, tmp, room < sizeof tmp ? room : sizeof tmp);
+	if (n <= 0) {
+		vm->stdin_open = 0;              /* EOF: stop polling */
+		return;
+	}
+	for (ssize_t i = 0; i < n; i++)
+		vm->inbuf[vm->in_tail++ % sizeof vm->inbuf] = tmp[i];
+}
+
+void ab_backend_idle(struct ab_vm *vm)
+{
+	uint64_t now = ho_now(), dl = vm->vcpu.pit_next_ns;
+	if (!dl && !vm->stdin_open)
+		ab_vcpu_kill(&vm->vcpu, &vm->r, "hlt with no timer running "
+			     "and no console input: the guest would sleep "
+			     "forever");
+	int ms = !dl ? -1 : dl <= now ? 0 : (int)((dl - now + 999999) / 1000000);
+	ho_console_poll(vm, ms);
+}
+
+void ab_backend_console_write(struct ab_vm *vm, const char *s, size_t n)
+{
+	(void)vm;
+	while (n) {
+		ssize_t w = write(1, s, n);
+		if (w <= 0)
+			return;
+		s += w;
+		n -= (size_t)w;
+	}
+}
+
+int ab_backend_console_read(struct ab_vm *vm)
+{
+	if (vm->in_head == vm->in_tail && vm->stdin_open &&
+	    ho_now() - vm->last_input_poll > 1000000)
+		ho_console_poll(vm, 0);
+	if (vm->in_head == vm->in_tail)
+		return -1;
+	return vm->inbuf[vm->in_head++ % sizeof vm->inbuf];
+}
+
+static void stats_line(void *ctx, const char *line)
+{
+	(void)ctx;
+	write(2, line, strlen(line));
+}
+
+/* Stop: message, counters, exit status (previrt-run's convention: the
+ * guest's debug-exit value, 3 when the guest was killed). */
+void ho_stop(struct ab_vm *vm, int status, const char *why)
+{
+	char line[300];
+	if (why) {
+		int n = snprintf(line, sizeof line, "previrt-hosted: %s\n", why);
+		write(2, line, (size_t)n);
+	}
+	if (vm->stats) {
+		ab_stats_print(&vm->vcpu, stats_line, NULL);
+		int n = snprintf(line, sizeof line, "stat hosted signals %llu\n"
+				 "stat hosted tlb-fills %llu\n"
+				 "stat hosted tlb-flushes %llu\n",
+				 (unsigned long long)vm->signals,
+				 (unsigned long long)vm->tlb_fills,
+				 (unsigned long long)vm->tlb_flushes);
+		write(2, line, (size_t)n);
+	}
+	_exit(why ? 3 : status & 0xff);
+}
+
+void ab_backend_shutdown(struct ab_vm *vm, int status, const char *why)
+{
+	ho_stop(vm, status, why);
+}

@@ -1,0 +1,81 @@
+/*
+ * ho.h - the hosted backend's private interface: struct ab_vm (one guest
+ * in this 64-bit Linux process) and the functions the backend's files
+ * share.  Runs: hosted process.
+ *
+ * Address space: the guest owns the low 4 GiB of the process (guest
+ * virtual = host virtual); the backend's code, data, heap and stacks live
+ * above 4 GiB.  Guest-physical memory is a memfd, mapped once high for the
+ * runtime (ram) and page by page at guest virtual addresses by the
+ * software TLB (tlb.c).
+ */
+#ifndef HO_H
+#define HO_H
+
+#include <signal.h>
+#include <stdint.h>
+#include <time.h>
+#include "previrt/afterburner.h"
+
+/* Real selectors (Linux x86-64 GDT: __USER32_CS, __USER_DS; our LDT). */
+#define HO_SEL_CS32   0x23
+#define HO_SEL_DS     0x2b
+#define HO_SEL_UCODE  0x07   /* LDT 0, RPL 3: guest user code */
+#define HO_SEL_UDATA  0x0f   /* LDT 1, RPL 3: guest user data/stack */
+#define HO_USER_LIMIT 0xC0000000u  /* guest user segments end here */
+#define HO_LOW_END    0x100000000ull
+#define HO_MAX_SUPER  512    /* supervisor pages below the user limit */
+
+struct ab_vm {
+	struct ab_vcpu vcpu;
+	struct ab_regs r;          /* guest registers, virtual selectors */
+	int cpl;                   /* as last set by ab_backend_set_mode */
+	int paging;
+	int memfd;
+	uint8_t *ram;              /* host view of guest-physical memory */
+	uint32_t mem_size;
+	uint32_t stub_alias;       /* AB_WEDGE_STUBS - phys_offset, or 0 */
+	int alias_mapped;
+	/* supervisor-only guest pages mapped below HO_USER_LIMIT, dropped
+	 * before guest user code runs */
+	uint32_t super[HO_MAX_SUPER];
+	unsigned nsuper;
+	int super_overflow;
+	/* time and console */
+	timer_t timer;
+	int stdin_open;
+	uint8_t inbuf[256];
+	unsigned in_head, in_tail;
+	uint64_t last_input_poll;
+	int stats;
+	uint64_t tlb_fills, tlb_flushes, signals;
+	uint64_t t_start;
+};
+
+extern struct ab_vm ho_vm;
+
+/* tlb.c */
+int ho_tlb_init(struct ab_vm *vm, uint32_t mem_size);
+/* A host page fault at guest address va (write?): map it from the guest
+ * page tables.  1 mapped, 0 the guest must see a #PF (err in *pf_err),
+ * -1 the address is outside guest RAM. */
+int ho_tlb_fill(struct ab_vm *vm, uint32_t va, int write, uint32_t *pf_err);
+void ho_tlb_flush_all(struct ab_vm *vm);
+void ho_tlb_drop_super(struct ab_vm *vm);
+/* Map the stubs at alias too while guest paging is off. */
+void ho_tlb_set_alias(struct ab_vm *vm, uint32_t alias);
+
+/* run.c */
+int ho_run_init(struct ab_vm *vm);
+void ho_enter(struct ab_vm *vm) __attribute__((noreturn));
+void ho_stop(struct ab_vm *vm, int status, const char *why)
+	__attribute__((noreturn));
+
+/* sandbox.c */
+int ho_sandbox(void);
+
+/* console (backend.c) */
+void ho_console_poll(struct ab_vm *vm, int timeout_ms);
+uint64_t ho_now(void);
+
+#endif

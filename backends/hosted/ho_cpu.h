@@ -1,0 +1,48 @@
+/*
+ * ho_cpu.h - every inline asm statement of the hosted backend: segment
+ * register loads for the 32-bit guest, FS base repair, the entry trap.  Runs: hosted process (64-bit
+ * signal handlers, just before sigreturn into the guest).
+ * DS and ES are not part of the x86-64 signal frame; the kernel leaves
+ * them alone across signal delivery and sigreturn, so a handler sets the
+ * guest's value directly.
+ */
+#ifndef HO_CPU_H
+#define HO_CPU_H
+#include <stdint.h>
+
+static inline void ho_load_data_segs(uint16_t sel)
+{
+	__asm__ volatile("movw %0, %%ds\n\tmovw %0, %%es\n\tmovw %0, %%gs"
+			 :: "r"(sel) : "memory");
+}
+
+static inline uint16_t ho_read_ds(void)
+{
+	uint16_t s;
+	__asm__ volatile("movw %%ds, %0" : "=r"(s));
+	return s;
+}
+
+/* The guest's own segment loads (an unmarked popl %fs in its trap path)
+ * can clear the FS base the host's TLS lives at; every handler puts it
+ * back first (FSGSBASE instructions, enabled for user space by Linux). */
+static inline uint64_t ho_rdfsbase(void)
+{
+	uint64_t b;
+	__asm__ volatile("rdfsbase %0" : "=r"(b));
+	return b;
+}
+
+static inline void ho_wrfsbase(uint64_t b)
+{
+	__asm__ volatile("wrfsbase %0" :: "r"(b) : "memory");
+}
+
+/* ud2: the SIGILL handler sees the flag ho_vm.entering and replaces this
+ * host context by the guest's first register frame. */
+static inline void ho_trap_into_guest(void)
+{
+	__asm__ volatile("ud2" ::: "memory");
+}
+
+#endif

@@ -1,0 +1,285 @@
+/*
+ * run.c - the hosted backend's run loop, made of signal handlers: the
+ * guest runs as 32-bit compatibility-mode code; every exit from it is a
+ * host signal whose ucontext holds the guest registers.  Each handler
+ * turns the ucontext into struct ab_regs, lets the afterburner act
+ * (patched-site call, emulation, fault reflection, system call, timer),
+ * and writes the result back, switching real selectors between the flat
+ * 32-bit segments (guest kernel) and LDT segments ending at 3 GiB (guest
+ * user).  Runs: hosted process (64-bit, on an alternate signal stack).
+ */
+#define _GNU_SOURCE
+#include <asm/ldt.h>
+#include <asm/prctl.h>
+#include <sys/auxv.h>
+#include <linux/audit.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <ucontext.h>
+#include <unistd.h>
+#include "ho.h"
+#include "ho_cpu.h"
+
+#ifndef UC_STRICT_RESTORE_SS
+#define UC_STRICT_RESTORE_SS 0x4
+#endif
+#define FL_TF  0x100u
+#define FL_IF  0x200u
+#define FL_NT  0x4000u
+#define FL_AC  0x40000u
+#define IOPL   0x3000u
+
+static uint8_t ho_altstack[1 << 17] __attribute__((aligned(64)));
+static volatile int ho_entering;
+static uint64_t ho_host_fs;
+static int ho_have_fsgsbase;
+
+/* First thing in every handler: the host's TLS base back in FS. */
+static void fix_fs(void)
+{
+	if (ho_have_fsgsbase) {
+		if (ho_rdfsbase() != ho_host_fs)
+			ho_wrfsbase(ho_host_fs);
+	} else {
+		syscall(SYS_arch_prctl, ARCH_SET_FS, ho_host_fs);
+	}
+}
+
+static int from_guest(const ucontext_t *uc)
+{
+	return (uint64_t)uc->uc_mcontext.gregs[REG_RIP] < HO_LOW_END;
+}
+
+static void regs_in(struct ab_vm *vm, const ucontext_t *uc)
+{
+	const greg_t *g = uc->uc_mcontext.gregs;
+	struct ab_regs *r = &vm->r;
+	r->eax = (uint32_t)g[REG_RAX]; r->ebx = (uint32_t)g[REG_RBX];
+	r->ecx = (uint32_t)g[REG_RCX]; r->edx = (uint32_t)g[REG_RDX];
+	r->esi = (uint32_t)g[REG_RSI]; r->edi = (uint32_t)g[REG_RDI];
+	r->ebp = (uint32_t)g[REG_RBP]; r->esp = (uint32_t)g[REG_RSP];
+	r->eip = (uint32_t)g[REG_RIP];
+	r->eflags = ((uint32_t)g[REG_EFL] & ~FL_IF) | 2;
+}
+
+static void regs_out(struct ab_vm *vm, ucontext_t *uc)
+{
+	greg_t *g = uc->uc_mcontext.gregs;
+	const struct ab_regs *r = &vm->r;
+	int user = vm->cpl == 3;
+	uint64_t cs = user ? HO_SEL_UCODE : HO_SEL_CS32;
+	uint64_t ss = user ? HO_SEL_UDATA : HO_SEL_DS;
+	g[REG_RAX] = r->eax; g[REG_RBX] = r->ebx; g[REG_RCX] = r->ecx;
+	g[REG_RDX] = r->edx; g[REG_RSI] = r->esi; g[REG_RDI] = r->edi;
+	g[REG_RBP] = r->ebp; g[REG_RSP] = r->esp; g[REG_RIP] = r->eip;
+	g[REG_EFL] = (r->eflags & ~(FL_TF | FL_NT | FL_AC | IOPL)) | FL_IF | 2;
+	g[REG_CSGSFS] = (greg_t)(cs | ((uint64_t)g[REG_CSGSFS] & 0xffffffff0000ull)
+				 | ss << 48);
+	uc->uc_flags |= UC_STRICT_RESTORE_SS;
+	ho_load_data_segs(user ? HO_SEL_UDATA : HO_SEL_DS);
+}
+
+/* The backend itself faulted: not the guest's doing. */
+static void host_crash(int sig, const ucontext_t *uc)
+{
+	char msg[160];
+	int n = snprintf(msg, sizeof msg, "previrt-hosted: internal error: "
+			 "signal %d at host rip 0x%llx\n", sig,
+			 (unsigned long long)uc->uc_mcontext.gregs[REG_RIP]);
+	write(2, msg, (size_t)n);
+	_exit(3);
+}
+
+static int is_stub(struct ab_vm *vm, uint32_t eip)
+{
+	return eip == AB_WEDGE_STUBS ||
+	       (vm->alias_mapped && eip == vm->stub_alias);
+}
+
+/* A patched site called the stub: pop the return address, emulate. */
+static void site_call(struct ab_vm *vm)
+{
+	struct ab_regs *r = &vm->r;
+	uint32_t ret, e, va;
+	if (vm->cpl != 0)
+		ab_vcpu_kill(&vm->vcpu, r, "guest user code reached the "
+			     "runtime stub");
+	if (ab_vcpu_read(&vm->vcpu, r->esp, &ret, 4, 0, &e, &va) < 0)
+		ab_vcpu_kill(&vm->vcpu, r, "stub called with an unreadable "
+			     "stack (esp 0x%08x)", r->esp);
+	r->esp += 4;
+	r->eip = ret;
+	ab_site_call(&vm->vcpu, r);
+}
+
+static void page_fault(struct ab_vm *vm, uint64_t addr, uint32_t err)
+{
+	struct ab_regs *r = &vm->r;
+	uint32_t pf_err;
+	if (addr >= AB_WEDGE_GUEST_END || (addr >= AB_WEDGE_BASE && (err & 2)))
+		ab_vcpu_kill(&vm->vcpu, r, addr == r->eip
+			     ? "jump into the runtime's private area (0x%llx)"
+			     : "access to the runtime's private area (0x%llx)",
+			     (unsigned long long)addr);
+	int got = ho_tlb_fill(vm, (uint32_t)addr, (err & 2) != 0, &pf_err);
+	if (got == 0)
+		ab_guest_fault(&vm->vcpu, r, 14, pf_err, (uint32_t)addr);
+	else if (got < 0)
+		ab_vcpu_kill(&vm->vcpu, r, "access to 0x%08x: guest-physical "
+			     "address outside RAM (or page 0 with paging off)",
+			     (uint32_t)addr);
+}
+
+/* #GP: stub call, int n from user mode, or a trapping instruction. */
+static void general_protection(struct ab_vm *vm, uint32_t err)
+{
+	struct ab_regs *r = &vm->r;
+	uint8_t insn[2] = { 0, 0 };
+	uint32_t e, va;
+	if (is_stub(vm, r->eip)) {
+		site_call(vm);
+		return;
+	}
+	if ((err & 3) == 2 && ab_vcpu_read(&vm->vcpu, r->eip, insn, 2,
+					   vm->cpl, &e, &va) == 0 &&
+	    insn[0] == 0xcd && insn[1] == err >> 3) {
+		r->eip += 2;                      /* int n: a trap, eip after */
+		ab_guest_int(&vm->vcpu, r, insn[1]);
+		return;
+	}
+	ab_guest_fault(&vm->vcpu, r, 13, err, 0);
+}
+
+static void on_fault(int sig, siginfo_t *si, void *ctx)
+{
+	ucontext_t *uc = ctx;
+	struct ab_vm *vm = &ho_vm;
+	const greg_t *g = uc->uc_mcontext.gregs;
+	(void)si;
+	fix_fs();
+	if (!from_guest(uc)) {
+		if (sig == SIGILL && ho_entering) {
+			ho_entering = 0;
+			regs_out(vm, uc);
+			return;
+		}
+		host_crash(sig, uc);
+	}
+	vm->signals++;
+	regs_in(vm, uc);
+	unsigned trap = (unsigned)g[REG_TRAPNO];
+	uint32_t err = (uint32_t)g[REG_ERR];
+	if (sig == SIGSEGV && trap == 14)
+		page_fault(vm, (uint64_t)g[REG_CR2], err);
+	else if (sig == SIGSEGV && trap == 13)
+		general_protection(vm, err);
+	else if (sig == SIGTRAP && trap == 3)
+		ab_guest_int(&vm->vcpu, &vm->r, 3);
+	else
+		ab_guest_fault(&vm->vcpu, &vm->r, trap, err, 0);
+	regs_out(vm, uc);
+}
+
+/* Guest int $0x80 (a real 32-bit syscall, trapped by seccomp), or a
+ * forbidden host syscall (the sandbox). */
+static void on_sigsys(int sig, siginfo_t *si, void *ctx)
+{
+	ucontext_t *uc = ctx;
+	struct ab_vm *vm = &ho_vm;
+	char msg[200];
+	(void)sig;
+	fix_fs();
+	if (si->si_arch == AUDIT_ARCH_I386 && from_guest(uc)) {
+		vm->signals++;
+		regs_in(vm, uc);
+		vm->r.eax = (uint32_t)si->si_syscall;
+		ab_guest_int(&vm->vcpu, &vm->r, 0x80);
+		regs_out(vm, uc);
+		return;
+	}
+	snprintf(msg, sizeof msg, from_guest(uc)
+		 ? "guest code at 0x%llx left 32-bit mode and made host "
+		   "system call %d: stopped by the sandbox"
+		 : "backend at 0x%llx made system call %d outside its "
+		   "sandbox", (unsigned long long)uc->uc_mcontext.gregs[REG_RIP],
+		 si->si_syscall);
+	ho_stop(vm, -1, msg);
+}
+
+static void on_alarm(int sig, siginfo_t *si, void *ctx)
+{
+	ucontext_t *uc = ctx;
+	struct ab_vm *vm = &ho_vm;
+	(void)sig; (void)si;
+	fix_fs();
+	if (!from_guest(uc))
+		return;
+	vm->signals++;
+	regs_in(vm, uc);
+	ho_console_poll(vm, 0);
+	ab_timer_expired(&vm->vcpu, &vm->r);
+	regs_out(vm, uc);
+}
+
+static int handle(int sig, void (*fn)(int, siginfo_t *, void *))
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = fn;
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+	sigfillset(&sa.sa_mask);
+	return sigaction(sig, &sa, NULL);
+}
+
+/* LDT 0: code, LDT 1: data; base 0, limit HO_USER_LIMIT - 1, DPL 3. */
+static int setup_ldt(void)
+{
+	for (unsigned i = 0; i < 2; i++) {
+		struct user_desc d = {
+			.entry_number = i, .base_addr = 0,
+			.limit = (HO_USER_LIMIT >> 12) - 1, .seg_32bit = 1,
+			.contents = i == 0 ? 2 : 0, .read_exec_only = 0,
+			.limit_in_pages = 1, .seg_not_present = 0, .useable = 1,
+		};
+		if (syscall(SYS_modify_ldt, 1, &d, sizeof d) != 0) {
+			perror("previrt-hosted: modify_ldt");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int ho_run_init(struct ab_vm *vm)
+{
+	stack_t ss = { .ss_sp = ho_altstack, .ss_size = sizeof ho_altstack };
+	struct sigevent sev = { .sigev_notify = SIGEV_SIGNAL,
+				.sigev_signo = SIGALRM };
+	ho_have_fsgsbase = (getauxval(AT_HWCAP2) & 2) != 0;   /* HWCAP2_FSGSBASE */
+	if (syscall(SYS_arch_prctl, ARCH_GET_FS, &ho_host_fs) < 0) {
+		perror("previrt-hosted: arch_prctl");
+		return -1;
+	}
+	if (sigaltstack(&ss, NULL) < 0 || handle(SIGSEGV, on_fault) < 0 ||
+	    handle(SIGBUS, on_fault) < 0 || handle(SIGILL, on_fault) < 0 ||
+	    handle(SIGFPE, on_fault) < 0 || handle(SIGTRAP, on_fault) < 0 ||
+	    handle(SIGSYS, on_sigsys) < 0 || handle(SIGALRM, on_alarm) < 0) {
+		perror("previrt-hosted: signals");
+		return -1;
+	}
+	if (timer_create(CLOCK_MONOTONIC, &sev, &vm->timer) < 0) {
+		perror("previrt-hosted: timer_create");
+		return -1;
+	}
+	return setup_ldt();
+}
+
+void ho_enter(struct ab_vm *vm)
+{
+	(void)vm;
+	ho_entering = 1;
+	ho_trap_into_guest();
+	write(2, "previrt-hosted: could not enter the guest\n", 42);
+	_exit(3);
+}

@@ -1,0 +1,205 @@
+/*
+ * tlb.c - the hosted backend's guest memory: guest-physical RAM in a
+ * memfd, the wedge (shared page and stubs) at 0xFC000000, and the software
+ * TLB that maps guest virtual pages on demand at the same host virtual
+ * addresses from the guest's page tables.  Runs: hosted process.
+ *
+ * A page is mapped read-only until the guest's first write to it, so the
+ * walker sets the dirty bit exactly when the CPU would.  CR3 loads and
+ * flushes unmap every guest mapping; invlpg unmaps one page.  No guest
+ * page-table write needs to be annotated: x86 already obliges the guest to
+ * invalidate after changing a present entry.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include "ho.h"
+
+#define PAGE 0x1000u
+#define PROT_GUEST (PROT_READ | PROT_EXEC)
+
+static void *map_fixed(uint32_t va, uint32_t len, int prot, int flags,
+		       int fd, off_t off)
+{
+	return mmap((void *)(uintptr_t)va, len, prot, flags | MAP_FIXED, fd, off);
+}
+
+/* The stub: hlt, which faults at CPL 3; run.c recognises the address. */
+static int map_wedge(struct ab_vm *vm)
+{
+	void *sh = mmap((void *)(uintptr_t)AB_WEDGE_SHARED, PAGE,
+			PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS |
+			MAP_FIXED_NOREPLACE, -1, 0);
+	void *st = mmap((void *)(uintptr_t)AB_WEDGE_STUBS, AB_WEDGE_STUBS_SIZE,
+			PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS |
+			MAP_FIXED_NOREPLACE, -1, 0);
+	if (sh != (void *)(uintptr_t)AB_WEDGE_SHARED ||
+	    st != (void *)(uintptr_t)AB_WEDGE_STUBS) {
+		fprintf(stderr, "previrt-hosted: cannot map the wedge at "
+			"0x%x: %s\n", AB_WEDGE_BASE, strerror(errno));
+		return -1;
+	}
+	memset(st, 0xf4, AB_WEDGE_STUBS_SIZE);
+	mprotect(st, AB_WEDGE_STUBS_SIZE, PROT_READ | PROT_EXEC);
+	(void)vm;
+	return 0;
+}
+
+/* Nothing of the host may live below 4 GiB: the guest owns it. */
+static int check_low_free(void)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[512];
+	int bad = 0;
+	while (f && fgets(line, sizeof line, f)) {
+		unsigned long long lo = strtoull(line, NULL, 16);
+		if (lo < HO_LOW_END && lo != AB_WEDGE_SHARED &&
+		    lo != AB_WEDGE_STUBS) {
+			fprintf(stderr, "previrt-hosted: host mapping in the "
+				"guest's low 4 GiB: %s", line);
+			bad = 1;
+		}
+	}
+	if (f)
+		fclose(f);
+	return bad ? -1 : 0;
+}
+
+int ho_tlb_init(struct ab_vm *vm, uint32_t mem_size)
+{
+	vm->mem_size = mem_size;
+	vm->memfd = memfd_create("previrt-guest-ram", MFD_CLOEXEC);
+	if (vm->memfd < 0 || ftruncate(vm->memfd, mem_size) < 0) {
+		perror("previrt-hosted: guest RAM memfd");
+		return -1;
+	}
+	if (check_low_free() < 0)
+		return -1;
+	vm->ram = mmap(NULL, mem_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       vm->memfd, 0);
+	if (vm->ram == MAP_FAILED || (uintptr_t)vm->ram < HO_LOW_END) {
+		fprintf(stderr, "previrt-hosted: cannot map guest RAM above "
+			"4 GiB\n");
+		return -1;
+	}
+	return map_wedge(vm);
+}
+
+static void map_alias(struct ab_vm *vm)
+{
+	if (!vm->paging && vm->stub_alias && !vm->alias_mapped) {
+		void *p = mmap((void *)(uintptr_t)vm->stub_alias,
+			       AB_WEDGE_STUBS_SIZE, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+		if (p != MAP_FAILED) {
+			memset(p, 0xf4, AB_WEDGE_STUBS_SIZE);
+			mprotect(p, AB_WEDGE_STUBS_SIZE, PROT_GUEST);
+			vm->alias_mapped = 1;
+		}
+	}
+}
+
+void ho_tlb_flush_all(struct ab_vm *vm)
+{
+	munmap((void *)(uintptr_t)PAGE, AB_WEDGE_BASE - PAGE);
+	vm->nsuper = 0;
+	vm->super_overflow = 0;
+	vm->alias_mapped = 0;
+	vm->tlb_flushes++;
+	map_alias(vm);
+}
+
+void ho_tlb_drop_super(struct ab_vm *vm)
+{
+	if (vm->super_overflow) {
+		ho_tlb_flush_all(vm);
+		return;
+	}
+	for (unsigned i = 0; i < vm->nsuper; i++)
+		munmap((void *)(uintptr_t)vm->super[i], PAGE);
+	vm->nsuper = 0;
+}
+
+static void note_super(struct ab_vm *vm, uint32_t va)
+{
+	if (vm->nsuper < HO_MAX_SUPER)
+		vm->super[vm->nsuper++] = va;
+	else
+		vm->super_overflow = 1;
+}
+
+/* Is the page user-accessible (a second, read-only walk at CPL 3)? */
+static int user_page(struct ab_vm *vm, uint32_t va)
+{
+	uint32_t gpa, err;
+	return ab_vcpu_translate(&vm->vcpu, va, AB_ACC_USER, &gpa, &err) == 0;
+}
+
+int ho_tlb_fill(struct ab_vm *vm, uint32_t va, int write, uint32_t *pf_err)
+{
+	struct ab_vcpu *v = &vm->vcpu;
+	uint32_t gpa, page = va & ~(PAGE - 1);
+	unsigned acc = (write ? AB_ACC_WRITE : 0) | (vm->cpl == 3 ? AB_ACC_USER : 0);
+	if (page >= AB_WEDGE_BASE)
+		return -1;
+	if (ab_vcpu_translate(v, va, acc, &gpa, pf_err) < 0)
+		return 0;
+	gpa &= ~(PAGE - 1);
+	if (gpa >= vm->mem_size || page == 0)  /* page 0: mmap_min_addr */
+		return -1;
+	if (map_fixed(page, PAGE, PROT_GUEST | (write ? PROT_WRITE : 0),
+		      MAP_SHARED, vm->memfd, gpa) == MAP_FAILED)
+		return -1;
+	if (vm->paging && vm->cpl == 0 && page < HO_USER_LIMIT &&
+	    !user_page(vm, page))
+		note_super(vm, page);
+	vm->tlb_fills++;
+	return 1;
+}
+
+/* ---- backend hooks: memory ------------------------------------------ */
+
+void *ab_backend_gpa(struct ab_vm *vm, uint32_t gpa, uint32_t len)
+{
+	if (gpa >= vm->mem_size || len > vm->mem_size - gpa)
+		return NULL;
+	return vm->ram + gpa;
+}
+
+void ab_backend_load_cr3(struct ab_vm *vm, uint32_t cr3, int paging)
+{
+	(void)cr3;
+	vm->paging = paging;
+	ho_tlb_flush_all(vm);
+}
+
+void ab_backend_invlpg(struct ab_vm *vm, uint32_t va)
+{
+	uint32_t page = va & ~(PAGE - 1);
+	if (page && page < AB_WEDGE_BASE &&
+	    !(vm->alias_mapped && page - vm->stub_alias < AB_WEDGE_STUBS_SIZE))
+		munmap((void *)(uintptr_t)page, PAGE);
+}
+
+void ab_backend_flush(struct ab_vm *vm)
+{
+	ho_tlb_flush_all(vm);
+}
+
+void *ab_backend_alloc(struct ab_vm *vm, size_t size)
+{
+	(void)vm;
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+void ho_tlb_set_alias(struct ab_vm *vm, uint32_t alias)
+{
+	vm->stub_alias = alias;
+	map_alias(vm);
+}
