@@ -5,7 +5,8 @@
  * process (init) and the scheduler.  Runs: guest kernel, called once by
  * boot.S with paging on and the boot stack.
  * Command line: selftest=fail-one (one deliberately failing self test),
- * nobench (skip all benchmarks); all words also go to init's argv
+ * selftest=kfault, selftest=hang (see selftest_breakage), nobench (skip
+ * all benchmarks); all words also go to init's argv
  * (init.c: notests, nobench, run=PROGRAM).
  */
 #include "kernel.h"
@@ -49,6 +50,20 @@ static int init_argv(char **argv, int max)
 	return argc;
 }
 
+/* selftest=kfault: a kernel page fault (must panic, status 5);
+ * selftest=hang: stop without exiting (the runner's timeout must fire). */
+static void selftest_breakage(void)
+{
+	if (cmdline_has("selftest=kfault"))
+		kprintf("kfault read %x\n", *(volatile u32 *)MONBASE);
+	if (cmdline_has("selftest=hang")) {
+		kprintf("hanging as asked\n");
+		cli();
+		for (;;)
+			hlt();
+	}
+}
+
 void kmain(u32 start_info_pa);
 
 void kmain(u32 start_info_pa)
@@ -67,6 +82,7 @@ void kmain(u32 start_info_pa)
 	tsc_calibrate();
 	kprintf("mem %u MiB, %u free pages, tsc %llu kHz, cmdline '%s'\n",
 		ram_end >> 20, kalloc_free_pages(), tsc_per_ms(), pvh_cmdline());
+	selftest_breakage();
 	ktest_run(cmdline_has("selftest=fail-one"));
 	if (!cmdline_has("nobench"))
 		kbench_run();

@@ -5,7 +5,7 @@ serial log.  Runs: host (meson test --suite guest).
 Usage: check-boot.py --runner PREVIRT_RUN --image ELF [--backend native]
                      [--append ARGS] [--module FILE]... [--timeout SEC]
                      [--no-bench] [--no-user-tests] [--require REGEX]...
-                     [--expect-fail] [--log FILE]
+                     [--expect-fail | --expect-status N] [--log FILE]
 
 A passing boot must show: every in-kernel and user self test named below
 as "<name> ok", no "FAILED" line, "SUMMARY: N passed, 0 failed" with N =
@@ -15,6 +15,8 @@ integer value, the BOOT first-user line, and previrt-run exit status 0.
 requirements (for runs with the kernel's nobench / notests switches);
 each --require REGEX must match some line.  --expect-fail instead requires a non-zero exit status, at least one
 FAILED line and a SUMMARY with failures (used with selftest=fail-one).
+--expect-status N only requires previrt-run to exit with N (and the
+--require lines), e.g. 5 for a kernel panic, 124 for a timeout.
 Exit status 0 when everything holds, 1 with one line per problem.
 """
 import argparse
@@ -102,6 +104,7 @@ def main():
     ap.add_argument("--no-user-tests", action="store_true")
     ap.add_argument("--require", action="append", default=[])
     ap.add_argument("--expect-fail", action="store_true")
+    ap.add_argument("--expect-status", type=int)
     ap.add_argument("--log")
     args = ap.parse_args()
     try:
@@ -113,7 +116,12 @@ def main():
         with open(args.log, "w") as f:
             f.write(out)
     lines = [l.rstrip() for l in out.split("\n")]
-    if args.expect_fail:
+    if args.expect_status is not None:
+        errs = [] if rc == args.expect_status else \
+            ["previrt-run exit status %d, want %d" % (rc, args.expect_status)]
+        errs += ["no line matches %r" % rx for rx in args.require
+                 if not any(re.search(rx, l) for l in lines)]
+    elif args.expect_fail:
         errs = check_fail(rc, lines)
     else:
         errs = check_pass(rc, lines, args)
