@@ -121,9 +121,11 @@ void ho_stop(struct ab_vm *vm, int status, const char *why)
 	if (vm->stats) {
 		ab_stats_print(&vm->vcpu, stats_line, NULL);
 		int n = snprintf(line, sizeof line, "stat hosted signals %llu\n"
+				 "stat hosted fast-site-calls %llu\n"
 				 "stat hosted tlb-fills %llu\n"
 				 "stat hosted tlb-flushes %llu\n",
 				 (unsigned long long)vm->signals,
+				 (unsigned long long)vm->fast_calls,
 				 (unsigned long long)vm->tlb_fills,
 				 (unsigned long long)vm->tlb_flushes);
 		write(2, line, (size_t)n);

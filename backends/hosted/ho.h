@@ -48,11 +48,26 @@ struct ab_vm {
 	unsigned in_head, in_tail;
 	uint64_t last_input_poll;
 	int stats;
-	uint64_t tlb_fills, tlb_flushes, signals;
+	uint64_t tlb_fills, tlb_flushes, signals, fast_calls;
 	uint64_t t_start;
 };
 
 extern struct ab_vm ho_vm;
+
+/* Guest registers as fast.S saves and restores them (offsets in fast.S). */
+struct ho_frame {
+	uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp, rsp, rip, rfl, cs, ss;
+};
+extern struct ho_frame ho_frame;
+extern uint64_t ho_host_fs;
+void ho_fast_enter(void);          /* fast.S */
+void ho_fast_site(void);           /* run.c, called by fast.S */
+
+/* The stub page: 32-bit stub at +0, far pointer at +0x10, 64-bit jump
+ * to ho_fast_enter at +0x20. */
+#define HO_STUB_FARPTR  0x10
+#define HO_STUB_JMP64   0x20
+#define HO_SEL_CS64     0x33
 
 /* tlb.c */
 int ho_tlb_init(struct ab_vm *vm, uint32_t mem_size);

@@ -33,8 +33,9 @@
 
 static uint8_t ho_altstack[1 << 17] __attribute__((aligned(64)));
 static volatile int ho_entering;
-static uint64_t ho_host_fs;
+uint64_t ho_host_fs;
 static int ho_have_fsgsbase;
+struct ho_frame ho_frame;
 
 /* First thing in every handler: the host's TLS base back in FS. */
 static void fix_fs(void)
@@ -47,9 +48,20 @@ static void fix_fs(void)
 	}
 }
 
+/* Interrupted guest code: low 4 GiB, and not the 64-bit jump of the
+ * stub page (or a guest that escaped to 64-bit mode). */
 static int from_guest(const ucontext_t *uc)
 {
-	return (uint64_t)uc->uc_mcontext.gregs[REG_RIP] < HO_LOW_END;
+	return (uint64_t)uc->uc_mcontext.gregs[REG_RIP] < HO_LOW_END &&
+	       (uc->uc_mcontext.gregs[REG_CSGSFS] & 0xffff) != HO_SEL_CS64;
+}
+
+static int escaped(const ucontext_t *uc)
+{
+	return (uint64_t)uc->uc_mcontext.gregs[REG_RIP] < HO_LOW_END &&
+	       (uint64_t)uc->uc_mcontext.gregs[REG_RIP] !=
+		       AB_WEDGE_STUBS + HO_STUB_JMP64 &&
+	       (uc->uc_mcontext.gregs[REG_CSGSFS] & 0xffff) == HO_SEL_CS64;
 }
 
 static void regs_in(struct ab_vm *vm, const ucontext_t *uc)
@@ -85,7 +97,10 @@ static void regs_out(struct ab_vm *vm, ucontext_t *uc)
 static void host_crash(int sig, const ucontext_t *uc)
 {
 	char msg[160];
-	int n = snprintf(msg, sizeof msg, "previrt-hosted: internal error: "
+	int n = snprintf(msg, sizeof msg, escaped(uc)
+			 ? "previrt-hosted: guest left 32-bit mode and faulted "
+			   "(signal %d) at 0x%llx: stopped\n"
+			 : "previrt-hosted: internal error: "
 			 "signal %d at host rip 0x%llx\n", sig,
 			 (unsigned long long)uc->uc_mcontext.gregs[REG_RIP]);
 	write(2, msg, (size_t)n);
@@ -214,13 +229,39 @@ static void on_alarm(int sig, siginfo_t *si, void *ctx)
 	struct ab_vm *vm = &ho_vm;
 	(void)sig; (void)si;
 	fix_fs();
-	if (!from_guest(uc))
+	if (!from_guest(uc)) {          /* in the runtime: try again soon */
+		struct itimerspec its = { .it_value = { 0, 20000 } };
+		timer_settime(vm->timer, 0, &its, NULL);
 		return;
+	}
 	vm->signals++;
 	regs_in(vm, uc);
 	ho_console_poll(vm, 0);
 	ab_timer_expired(&vm->vcpu, &vm->r);
 	regs_out(vm, uc);
+}
+
+/* Called by fast.S on the host stack: a patched site called the stub. */
+void ho_fast_site(void)
+{
+	struct ab_vm *vm = &ho_vm;
+	struct ab_regs *r = &vm->r;
+	struct ho_frame *f = &ho_frame;
+	r->eax = (uint32_t)f->rax; r->ebx = (uint32_t)f->rbx;
+	r->ecx = (uint32_t)f->rcx; r->edx = (uint32_t)f->rdx;
+	r->esi = (uint32_t)f->rsi; r->edi = (uint32_t)f->rdi;
+	r->ebp = (uint32_t)f->rbp; r->esp = (uint32_t)f->rsp;
+	r->eflags = ((uint32_t)f->rfl & ~FL_IF) | 2;
+	vm->fast_calls++;
+	site_call(vm);
+	int user = vm->cpl == 3;
+	f->rax = r->eax; f->rbx = r->ebx; f->rcx = r->ecx; f->rdx = r->edx;
+	f->rsi = r->esi; f->rdi = r->edi; f->rbp = r->ebp; f->rsp = r->esp;
+	f->rip = r->eip;
+	f->rfl = (r->eflags & ~(FL_TF | FL_NT | FL_AC | IOPL)) | FL_IF | 2;
+	f->cs = user ? HO_SEL_UCODE : HO_SEL_CS32;
+	f->ss = user ? HO_SEL_UDATA : HO_SEL_DS;
+	ho_load_data_segs(user ? HO_SEL_UDATA : HO_SEL_DS);
 }
 
 static int handle(int sig, void (*fn)(int, siginfo_t *, void *))
@@ -257,6 +298,11 @@ int ho_run_init(struct ab_vm *vm)
 	struct sigevent sev = { .sigev_notify = SIGEV_SIGNAL,
 				.sigev_signo = SIGALRM };
 	ho_have_fsgsbase = (getauxval(AT_HWCAP2) & 2) != 0;   /* HWCAP2_FSGSBASE */
+	if (!ho_have_fsgsbase) {
+		fprintf(stderr, "previrt-hosted: needs the FSGSBASE "
+			"instructions enabled for user space (Linux >= 5.9)\n");
+		return -1;
+	}
 	if (syscall(SYS_arch_prctl, ARCH_GET_FS, &ho_host_fs) < 0) {
 		perror("previrt-hosted: arch_prctl");
 		return -1;

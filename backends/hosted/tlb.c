@@ -28,7 +28,24 @@ static void *map_fixed(uint32_t va, uint32_t len, int prot, int flags,
 	return mmap((void *)(uintptr_t)va, len, prot, flags | MAP_FIXED, fd, off);
 }
 
-/* The stub: hlt, which faults at CPL 3; run.c recognises the address. */
+/* The stub page's code: ljmp *farptr (32-bit) -> 0x33:jmp64 -> jmp
+ * *abs64 to ho_fast_enter (fast.S).  The rest of the page is hlt. */
+static void write_stub(uint8_t *p)
+{
+	uint32_t far_off = AB_WEDGE_STUBS + HO_STUB_JMP64;
+	uint32_t far_ptr = AB_WEDGE_STUBS + HO_STUB_FARPTR;
+	uint16_t sel = HO_SEL_CS64;
+	uint64_t target = (uint64_t)(uintptr_t)ho_fast_enter;
+	memset(p, 0xf4, AB_WEDGE_STUBS_SIZE);
+	p[0] = 0xff; p[1] = 0x2d;                 /* ljmp *far_ptr */
+	memcpy(p + 2, &far_ptr, 4);
+	memcpy(p + HO_STUB_FARPTR, &far_off, 4);
+	memcpy(p + HO_STUB_FARPTR + 4, &sel, 2);
+	p[HO_STUB_JMP64] = 0xff; p[HO_STUB_JMP64 + 1] = 0x25;  /* jmp *0(%rip) */
+	memset(p + HO_STUB_JMP64 + 2, 0, 4);
+	memcpy(p + HO_STUB_JMP64 + 6, &target, 8);
+}
+
 static int map_wedge(struct ab_vm *vm)
 {
 	void *sh = mmap((void *)(uintptr_t)AB_WEDGE_SHARED, PAGE,
@@ -43,7 +60,7 @@ static int map_wedge(struct ab_vm *vm)
 			"0x%x: %s\n", AB_WEDGE_BASE, strerror(errno));
 		return -1;
 	}
-	memset(st, 0xf4, AB_WEDGE_STUBS_SIZE);
+	write_stub(st);
 	mprotect(st, AB_WEDGE_STUBS_SIZE, PROT_READ | PROT_EXEC);
 	(void)vm;
 	return 0;
@@ -96,7 +113,7 @@ static void map_alias(struct ab_vm *vm)
 			       AB_WEDGE_STUBS_SIZE, PROT_READ | PROT_WRITE,
 			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 		if (p != MAP_FAILED) {
-			memset(p, 0xf4, AB_WEDGE_STUBS_SIZE);
+			write_stub(p);
 			mprotect(p, AB_WEDGE_STUBS_SIZE, PROT_GUEST);
 			vm->alias_mapped = 1;
 		}
