@@ -50,6 +50,20 @@ static int init_argv(char **argv, int max)
 	return argc;
 }
 
+/* The kernel needs the TSC (time, benchmarks) and, for its WP use, a CPU
+ * that honours CR0.WP: any i686-class CPU; check the TSC with cpuid. */
+static void cpu_check(void)
+{
+	u32 a, b, c, d;
+
+	cpuid(0, &a, &b, &c, &d);
+	if (a < 1)
+		panic("cpuid: no leaf 1");
+	cpuid(1, &a, &b, &c, &d);
+	if (!(d & (1u << 4)))
+		panic("cpuid: no TSC (features %x)", d);
+}
+
 /* selftest=kfault: a kernel page fault (must panic, status 5);
  * selftest=hang: stop without exiting (the runner's timeout must fire). */
 static void selftest_breakage(void)
@@ -74,6 +88,7 @@ void kmain(u32 start_info_pa)
 	boot_tsc = rdtsc();
 	uart_init();
 	kprintf("previrt sample kernel: PVH start info at %x\n", start_info_pa);
+	cpu_check();
 	ram_end = mem_setup(start_info_pa);
 	desc_init();
 	pic_init();

@@ -1,8 +1,8 @@
 /*
  * usertests.c - user-mode self tests of the sample kernel (xv6 usertests
  * style): system calls, fork/wait, pipes, brk and mmap demand paging,
- * copy-on-write fork, timer preemption, kill, fatal user faults, exec and
- * time.  Each test prints "<name> ok" or "<name> FAILED: <reason>" and
+ * copy-on-write fork, timer preemption, kill, fatal user faults, exec,
+ * time and process-table exhaustion.  Each test prints "<name> ok" or "<name> FAILED: <reason>" and
  * reports to the kernel; the exit status is the number of failures.
  * Runs: ring 3 under the sample kernel (most tests also pass on Linux).
  */
@@ -13,6 +13,16 @@ static char why[96];
 
 #define CHECK(cond, ...) do { if (!(cond)) { \
 	snprintf(why, sizeof(why), __VA_ARGS__); return why; } } while (0)
+
+/* A child can still be forked and reaped. */
+static int fork_ok_after(void)
+{
+	int pid = fork(), st;
+
+	if (pid == 0)
+		exit(3);
+	return pid > 0 && waitpid(pid, &st, 0) == pid && WEXITSTATUS(st) == 3;
+}
 
 /* Run fn in a child; return the child's wait status (or -1). */
 static int in_child(void (*fn)(void))
@@ -243,6 +253,7 @@ static void do_cli(void) { __asm__ volatile("cli"); }
 static void do_hlt(void) { __asm__ volatile("hlt"); }
 static void do_inb(void) { __asm__ volatile("inb $0x80, %%al" ::: "eax"); }
 static void do_lcr3(void) { __asm__ volatile("movl %%eax, %%cr3" :: "a"(0)); }
+static void write_text(void) { *(volatile char *)(u32)write_text = 0; }
 
 struct fault { const char *name; void (*fn)(void); };
 
@@ -252,7 +263,7 @@ static const char *t_faults(void)
 		{ "read kernel", read_kernel }, { "write kernel", write_kernel },
 		{ "write NULL", write_null },   { "cli", do_cli },
 		{ "hlt", do_hlt },              { "inb", do_inb },
-		{ "mov cr3", do_lcr3 },
+		{ "mov cr3", do_lcr3 },         { "write text", write_text },
 	};
 	unsigned i;
 	int st;
@@ -312,6 +323,35 @@ static const char *t_wnohang(void)
 	return NULL;
 }
 
+/* Fork blocked children until fork fails (process table full) or 40
+ * exist; then release and reap them all. */
+static const char *t_fork_exhaust(void)
+{
+	int fds[2], n = 0, pid, st, r = 0;
+	char c;
+
+	CHECK(pipe(fds) == 0, "pipe");
+	while (n < 40) {
+		if ((pid = fork()) == 0) {
+			close(fds[1]);
+			exit(read(fds[0], &c, 1) == 0 ? 0 : 1);
+		}
+		if (pid < 0) {
+			r = pid;
+			break;
+		}
+		n++;
+	}
+	close(fds[0]);
+	close(fds[1]);
+	while (n > 0 && waitpid(-1, &st, 0) > 0 && st == 0)
+		n--;
+	CHECK(n == 0, "%d children not reaped cleanly", n);
+	CHECK(r == 0 || r == -11, "fork failed with %d, want -EAGAIN", r);
+	CHECK(fork_ok_after(), "fork after exhaustion");
+	return NULL;
+}
+
 struct utest { const char *name; const char *(*fn)(void); };
 
 static const struct utest tests[] = {
@@ -321,7 +361,7 @@ static const struct utest tests[] = {
 	{ "cow-fork", t_cow },      { "preempt", t_preempt },
 	{ "kill", t_kill },         { "user-faults", t_faults },
 	{ "exec", t_exec },         { "time-sleep", t_time },
-	{ "wait-nohang", t_wnohang },
+	{ "wait-nohang", t_wnohang }, { "fork-exhaust", t_fork_exhaust },
 };
 
 int main(int argc, char **argv)

@@ -30,7 +30,7 @@ KTESTS = ["ktest-irq-flags", "ktest-hlt-timer", "ktest-int-iret",
           "ktest-segments", "ktest-lar-lsl", "ktest-port-io"]
 UTESTS = ["syscalls", "fork-wait", "pipe", "pipe-fork", "brk-demand",
           "mmap-demand", "cow-fork", "preempt", "kill", "user-faults",
-          "exec", "time-sleep", "wait-nohang"]
+          "exec", "time-sleep", "wait-nohang", "fork-exhaust"]
 BENCHES = ["kernel-cli-sti", "kernel-pushf-popf", "kernel-cr3-reload",
            "kernel-invlpg", "kernel-outb", "kernel-int-iret",
            "kernel-timer-irq", "null-syscall", "pipe-roundtrip",
