@@ -324,8 +324,12 @@ int ab_load_start(struct ab_vcpu *v, uint32_t mem, const char *cmdline,
 			    AB_CMDLINE_MAX - 1, 0);
 	si->cmdline_paddr = AB_CMDLINE_PA;
 	/* PVH: 32-bit protected mode, paging off, flat segments, IF clear,
-	 * %ebx = start info.  Selectors as QEMU's PVH boot uses them. */
+	 * %ebx = start info.  Selectors as QEMU's PVH boot uses them.  PVH
+	 * leaves %esp undefined, but a patched site calls the runtime and so
+	 * needs a stack even before the guest sets one up: give it the page
+	 * below the start info. */
 	*r = (struct ab_regs){ .ebx = AB_START_INFO_PA, .eip = v->img.entry,
+		.esp = AB_START_INFO_PA,
 		.cs = 0x10, .ss = 0x18, .ds = 0x18, .es = 0x18, .fs = 0x18,
 		.gs = 0x18, .eflags = 0x2 };
 	v->sh->cr[0] = 0x11;                   /* PE | ET */

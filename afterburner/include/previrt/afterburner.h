@@ -162,7 +162,7 @@ void ab_emu_cpuid(struct ab_vcpu *v, uint32_t leaf, uint32_t sub,
 int ab_load_elf(struct ab_vcpu *v, const void *elf, size_t size);
 /* Build hvm_start_info (memmap, cmdline, modules) in low guest memory and
  * the initial register state.  0 or -1 with v->err. */
-#define AB_START_INFO_PA 0x6000u
+#define AB_START_INFO_PA 0x6000u   /* scratch stack: the page below */
 int ab_load_start(struct ab_vcpu *v, uint32_t mem_size, const char *cmdline,
 		  const struct ab_module *mods, unsigned nmods,
 		  struct ab_regs *r);
