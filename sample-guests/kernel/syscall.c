@@ -87,6 +87,35 @@ static int sys_close(struct trapframe *tf)
 	return 0;
 }
 
+static int sys_dup(struct trapframe *tf)
+{
+	struct file *f = fd_file((int)tf->ebx);
+	int fd;
+
+	if (!f)
+		return -EBADF;
+	if ((fd = fd_alloc(f)) >= 0)
+		file_dup(f);
+	return fd;
+}
+
+/* dup2(old, new): new refers to old's file, closing what new held. */
+static int sys_dup2(struct trapframe *tf)
+{
+	struct file *f = fd_file((int)tf->ebx), *old;
+	u32 nfd = tf->ecx;
+
+	if (!f || nfd >= NOFILE)
+		return -EBADF;
+	if (nfd == tf->ebx)
+		return (int)nfd;
+	old = curproc->ofile[nfd];
+	curproc->ofile[nfd] = file_dup(f);
+	if (old)
+		file_close(old);
+	return (int)nfd;
+}
+
 static int sys_waitpid(struct trapframe *tf)
 {
 	return proc_wait((int)tf->ebx, tf->ecx, (int)tf->edx);
@@ -325,7 +354,8 @@ static const sysfn systab[NSYSCALL] = {
 	[3] = sys_read,          [4] = sys_write,
 	[6] = sys_close,         [7] = sys_waitpid,
 	[11] = sys_execve,       [20] = sys_getpid,
-	[37] = sys_kill,         [42] = sys_pipe,
+	[37] = sys_kill,         [41] = sys_dup,
+	[42] = sys_pipe,         [63] = sys_dup2,
 	[45] = sys_brk,          [64] = sys_getppid,
 	[78] = sys_gettimeofday, [91] = sys_munmap,
 	[158] = sys_sched_yield, [162] = sys_nanosleep,

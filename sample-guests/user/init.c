@@ -11,7 +11,7 @@
 
 static const char *const benches[] = {
 	"bench-getpid", "bench-pipe", "bench-fork", "bench-pagefault",
-	"bench-cpu",
+	"bench-cpu", "bench-macro",
 };
 
 /* fork + exec name; returns its wait status, or -1. */

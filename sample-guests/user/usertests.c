@@ -89,6 +89,25 @@ static const char *t_pipe(void)
 	return NULL;
 }
 
+static const char *t_dup(void)
+{
+	int fds[2], d;
+	char buf[4];
+
+	CHECK(pipe(fds) == 0, "pipe");
+	CHECK(dup2(fds[1], 9) == 9, "dup2 to 9");
+	CHECK((d = dup(fds[1])) > 2, "dup gave %d", d);
+	close(fds[1]);
+	CHECK(write(9, "ab", 2) == 2 && write(d, "c", 1) == 1, "write via dups");
+	close(9);
+	close(d);
+	CHECK(read(fds[0], buf, 4) == 3 && buf[2] == 'c', "read back");
+	CHECK(read(fds[0], buf, 4) == 0, "no EOF once every dup is closed");
+	CHECK(dup(77) == -9 && dup2(77, 5) == -9, "dup of a bad fd: want -EBADF");
+	close(fds[0]);
+	return NULL;
+}
+
 /* A child writes 20000 patterned bytes (more than a pipe holds). */
 static const char *t_pipe_fork(void)
 {
@@ -356,7 +375,8 @@ struct utest { const char *name; const char *(*fn)(void); };
 
 static const struct utest tests[] = {
 	{ "syscalls", t_syscalls }, { "fork-wait", t_fork_wait },
-	{ "pipe", t_pipe },         { "pipe-fork", t_pipe_fork },
+	{ "pipe", t_pipe },         { "dup", t_dup },
+	{ "pipe-fork", t_pipe_fork },
 	{ "brk-demand", t_brk },    { "mmap-demand", t_mmap },
 	{ "cow-fork", t_cow },      { "preempt", t_preempt },
 	{ "kill", t_kill },         { "user-faults", t_faults },

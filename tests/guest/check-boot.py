@@ -28,13 +28,14 @@ KTESTS = ["ktest-irq-flags", "ktest-hlt-timer", "ktest-int-iret",
           "ktest-cpuid", "ktest-msr", "ktest-cr0-clts-smsw", "ktest-cr3-cr4",
           "ktest-dr", "ktest-invlpg-cr3", "ktest-gdt-idt", "ktest-tr-ldt",
           "ktest-segments", "ktest-lar-lsl", "ktest-port-io"]
-UTESTS = ["syscalls", "fork-wait", "pipe", "pipe-fork", "brk-demand",
+UTESTS = ["syscalls", "fork-wait", "pipe", "dup", "pipe-fork",
+          "brk-demand",
           "mmap-demand", "cow-fork", "preempt", "kill", "user-faults",
           "exec", "time-sleep", "wait-nohang", "fork-exhaust"]
 BENCHES = ["kernel-cli-sti", "kernel-pushf-popf", "kernel-cr3-reload",
            "kernel-invlpg", "kernel-outb", "kernel-int-iret",
            "kernel-timer-irq", "null-syscall", "pipe-roundtrip",
-           "fork-exit-wait", "page-fault", "cpu-loop"]
+           "fork-exit-wait", "page-fault", "cpu-loop", "macro-pipeline"]
 
 
 def run(args):

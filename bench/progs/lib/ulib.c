@@ -67,6 +67,8 @@ int close(int fd) { return (int)SC1(SYS_close, fd); }
 int getpid(void) { return (int)SC0(SYS_getpid); }
 int getppid(void) { return (int)SC0(SYS_getppid); }
 int pipe(int fds[2]) { return (int)SC1(SYS_pipe, fds); }
+int dup(int fd) { return (int)SC1(SYS_dup, fd); }
+int dup2(int o, int n) { return (int)SC2(SYS_dup2, o, n); }
 long brk(void *addr) { return SC1(SYS_brk, addr); }
 int waitpid(int pid, int *st, int opt)
 {

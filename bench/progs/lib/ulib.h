@@ -23,8 +23,10 @@ typedef unsigned int size_t;
 #define SYS_execve 11
 #define SYS_getpid 20
 #define SYS_kill 37
+#define SYS_dup 41
 #define SYS_pipe 42
 #define SYS_brk 45
+#define SYS_dup2 63
 #define SYS_getppid 64
 #define SYS_gettimeofday 78
 #define SYS_munmap 91
@@ -57,6 +59,8 @@ int close(int fd);
 int getpid(void);
 int getppid(void);
 int pipe(int fds[2]);
+int dup(int fd);
+int dup2(int oldfd, int newfd);
 long brk(void *addr);
 int waitpid(int pid, int *status, int options);
 int wait4(int pid, int *status, int options, void *rusage);
