@@ -140,7 +140,10 @@ struct rw_plan {
 	unsigned n_new_sites, cap_sites;
 	struct rw_counts counts;
 };
-int rw_plan_make(struct rw_image *img, struct rw_plan *plan);
+/* Explicit placement of the trampoline segment (--tramp-at V[:SIZE]). */
+struct rw_place { uint32_t vaddr, size; int set; };
+int rw_plan_make(struct rw_image *img, struct rw_plan *plan,
+		 const struct rw_place *at);
 void rw_plan_free(struct rw_plan *plan);
 void rw_count(const struct rw_image *img, struct rw_counts *c);
 

@@ -2,6 +2,9 @@
  * rw_main.c - previrt-rewrite, the post-link rewriter's command line.
  * Runs: host tool.  Usage:
  *   previrt-rewrite IN.elf [-o OUT.elf] [--report R.json] [--check]
+ *                   [--tramp-at VADDR[:SIZE]]
+ * --tramp-at puts the trampoline segment at VADDR (SIZE bytes at most,
+ * default 64 KiB); see docs/rewriter.md for where it may go.
  * With -o: make every uncovered sensitive instruction a padded site (or
  * a trap site), write OUT, then re-read OUT from disk and analyse it.
  * Without -o: analyse IN only.  The report and summary describe the image
@@ -15,12 +18,13 @@
 struct rw_opts {
 	const char *in, *out, *report;
 	int check;
+	struct rw_place at;
 };
 
 static int usage(void)
 {
 	fprintf(stderr, "usage: previrt-rewrite IN.elf [-o OUT.elf] "
-		"[--report R.json] [--check]\n");
+		"[--report R.json] [--check] [--tramp-at VADDR[:SIZE]]\n");
 	return 1;
 }
 
@@ -32,6 +36,14 @@ static int parse_args(int argc, char **argv, struct rw_opts *o)
 		else if (!strcmp(a, "--report") && i + 1 < argc)
 			o->report = argv[++i];
 		else if (!strcmp(a, "--check")) o->check = 1;
+		else if (!strcmp(a, "--tramp-at") && i + 1 < argc) {
+			char *end;
+			o->at.vaddr = strtoul(argv[++i], &end, 0);
+			o->at.size = *end == ':' ? strtoul(end + 1, &end, 0)
+						 : 0x10000;
+			o->at.set = 1;
+			if (*end) return -1;
+		}
 		else if (a[0] != '-' && !o->in) o->in = a;
 		else return -1;
 	}
@@ -55,11 +67,12 @@ static int fail(struct rw_image *img)
 	return 1;
 }
 
-static int rewrite(struct rw_image *img, const char *out,
+static int rewrite(struct rw_image *img, const struct rw_opts *o,
 		   struct rw_counts *c)
 {
 	struct rw_plan pl;
-	if (rw_plan_make(img, &pl) < 0 || rw_write(img, &pl, out) < 0) {
+	if (rw_plan_make(img, &pl, &o->at) < 0 ||
+	    rw_write(img, &pl, o->out) < 0) {
 		rw_plan_free(&pl);
 		return -1;
 	}
@@ -77,7 +90,7 @@ int main(int argc, char **argv)
 	if (parse_args(argc, argv, &o) < 0) return usage();
 	if (analyse(&img, o.in) < 0) return fail(&img);
 	if (o.out) {
-		if (rewrite(&img, o.out, &c) < 0) return fail(&img);
+		if (rewrite(&img, &o, &c) < 0) return fail(&img);
 		rw_image_free(&img);
 		free(img.buf);
 		if (analyse(&fin, o.out) < 0) return fail(&fin);

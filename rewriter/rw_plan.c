@@ -74,8 +74,25 @@ static const struct rw_sym *sym_named(const struct rw_image *img,
 	return NULL;
 }
 
-/* Where the new segment goes: the image's reserved hole, or past it. */
-static int area_place(struct rw_image *img, struct rw_tramp_area *a)
+/* [v, v+n) overlaps no PT_LOAD's memory. */
+static int span_free(const struct rw_image *img, uint32_t v, uint32_t n)
+{
+	for (unsigned i = 0; i < img->phnum; i++) {
+		const struct rw_phdr *p = &img->phdrs[i];
+		if (p->type == PT_LOAD && v < p->vaddr + p->memsz &&
+		    p->vaddr < v + n)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Where the new segment goes: where --tramp-at says, else the span the
+ * image reserves with __previrt_tramp_start/_end, else page-aligned past
+ * the highest loaded byte.
+ */
+static int area_place(struct rw_image *img, struct rw_tramp_area *a,
+		      const struct rw_place *at)
 {
 	uint32_t top = 0, v2p;
 	for (unsigned i = 0; i < img->phnum; i++) {
@@ -96,6 +113,17 @@ static int area_place(struct rw_image *img, struct rw_tramp_area *a)
 		base = hs->addr;
 		a->cap = he->addr - hs->addr - RW_HDR_RESERVE;
 		a->in_hole = 1;
+	}
+	if (at && at->set) {
+		if (at->size <= RW_HDR_RESERVE || (uint64_t)at->vaddr +
+		    at->size > 0x100000000ull || !span_free(img, at->vaddr,
+							    at->size))
+			return rw_err(img, "--tramp-at 0x%x:0x%x is too small "
+				      "or overlaps a segment", at->vaddr,
+				      at->size);
+		base = at->vaddr;
+		a->cap = at->size - RW_HDR_RESERVE;
+		top = 0;
 	}
 	if (base < top || base > 0xfffff000u - RW_HDR_RESERVE)
 		return rw_err(img, "no address space left for the "
@@ -233,11 +261,12 @@ static int fix_one(struct rw_image *img, struct rw_plan *pl,
 }
 
 /* Plan and apply (to img->buf) the fixes for every uncovered insn. */
-int rw_plan_make(struct rw_image *img, struct rw_plan *pl)
+int rw_plan_make(struct rw_image *img, struct rw_plan *pl,
+		 const struct rw_place *at)
 {
 	struct rw_maps m = { 0 };
 	memset(pl, 0, sizeof *pl);
-	if (area_place(img, &pl->area) < 0 || rw_maps_build(img, &m) < 0)
+	if (area_place(img, &pl->area, at) < 0 || rw_maps_build(img, &m) < 0)
 		goto fail;
 	for (unsigned i = 0; i < img->nsites; i++)
 		if (add_site(pl, img->sites[i]) < 0) goto oom;
