@@ -24,6 +24,8 @@
 static const struct pr_backend pr_backends[] = {
 	{ "native", "qemu-system-i386 TCG, guest runs on the bare (emulated) "
 	  "machine", pr_run_native },
+	{ "hosted", "previrt-hosted: an unprivileged Linux process (guest in "
+	  "32-bit compatibility mode, seccomp sandbox)", pr_run_hosted },
 };
 #define PR_NBACKENDS (sizeof(pr_backends) / sizeof(pr_backends[0]))
 

@@ -214,7 +214,7 @@ static void on_sigsys(int sig, siginfo_t *si, void *ctx)
 		regs_out(vm, uc);
 		return;
 	}
-	snprintf(msg, sizeof msg, from_guest(uc)
+	snprintf(msg, sizeof msg, escaped(uc) || from_guest(uc)
 		 ? "guest code at 0x%llx left 32-bit mode and made host "
 		   "system call %d: stopped by the sandbox"
 		 : "backend at 0x%llx made system call %d outside its "

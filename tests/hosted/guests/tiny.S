@@ -1,0 +1,148 @@
+/*
+ * tiny.S - tiny PVH test guests for the hosted backend, one per -DMODE:
+ *   HELLO   print over the UART through patched sites (call and inline),
+ *           take timer interrupts through a guest IDT, exit 42 on 0xf4
+ *   ESCAPE  far-jump to 64-bit code and try a host open(2): the sandbox
+ *           must stop it
+ *   PRIVATE jump into the runtime's private area above the wedge
+ * Runs: guest kernel (ring 0 natively; deprivileged under previrt), flat,
+ * paging off, linked at 0x100000.  Sites are recorded by the PV macro in
+ * the site-table ABI (sites.h), as the compiler pass would.
+ */
+#define MODE_HELLO 1
+#define MODE_ESCAPE 2
+#define MODE_PRIVATE 3
+#define CLS_CLI 0
+#define CLS_STI 1
+#define CLS_IRET 4
+#define CLS_HLT 5
+#define CLS_IO 8
+#define CLS_LOAD_DT 10
+
+/* One site: instruction of ilen bytes, NOPs up to pad, one
+ * .previrt.sites entry (the patcher re-checks the length). */
+.macro PV cls, pad, ilen, insn:vararg
+771:	\insn
+	.skip \pad - \ilen, 0x90
+	.pushsection .previrt.sites, "", @progbits
+	.long 771b
+	.byte \pad, \ilen, \cls, 1
+	.popsection
+.endm
+
+	.section .note.Xen, "a", @note
+	.balign 4
+	.long 4, 4, 18
+	.asciz "Xen"
+	.long start
+
+	.text
+	.code32
+	.globl start
+start:
+	movl $stack_top, %esp
+	PV CLS_CLI, 8, 1, cli
+	movl $msg_start, %esi
+	call puts
+#if MODE == MODE_HELLO
+	call timer_test
+	movl $msg_ok, %esi
+	call puts
+	movb $42, %al
+	PV CLS_IO, 5, 2, outb %al, $0xf4
+#elif MODE == MODE_ESCAPE
+	ljmp $0x33, $code64
+#elif MODE == MODE_PRIVATE
+	movl $0xfe000000, %eax
+	jmp *%eax
+#endif
+1:	jmp 1b
+
+/* puts: %esi -> COM1, through an `outb %al, %dx` call site. */
+puts:
+	movw $0x3f8, %dx
+1:	lodsb
+	testb %al, %al
+	jz 2f
+	PV CLS_IO, 5, 1, outb %al, %dx
+	jmp 1b
+2:	ret
+
+#if MODE == MODE_HELLO
+/* IDT with IRQ0 (vector 0x20) -> tick; PIC remapped; PIT at 1 kHz;
+ * sti; hlt until three ticks; cli. */
+timer_test:
+	movl $tick, %eax
+	movw %ax, idt + 0x20 * 8
+	movw $0x10, idt + 0x20 * 8 + 2
+	movw $0x8e00, idt + 0x20 * 8 + 4
+	shrl $16, %eax
+	movw %ax, idt + 0x20 * 8 + 6
+	PV CLS_LOAD_DT, 7, 7, lgdt gdtr
+	PV CLS_LOAD_DT, 7, 7, lidt idtr
+	movb $0x11, %al
+	PV CLS_IO, 5, 2, outb %al, $0x20
+	movb $0x20, %al
+	PV CLS_IO, 5, 2, outb %al, $0x21
+	movb $0x04, %al
+	PV CLS_IO, 5, 2, outb %al, $0x21
+	movb $0x01, %al
+	PV CLS_IO, 5, 2, outb %al, $0x21
+	movb $0xfe, %al
+	PV CLS_IO, 5, 2, outb %al, $0x21
+	movb $0x34, %al
+	PV CLS_IO, 5, 2, outb %al, $0x43
+	movb $0xa9, %al                 /* 1193 = 0x4a9: 1 kHz */
+	PV CLS_IO, 5, 2, outb %al, $0x40
+	movb $0x04, %al
+	PV CLS_IO, 5, 2, outb %al, $0x40
+1:	cmpl $3, ticks
+	jae 2f
+	PV CLS_STI, 24, 1, sti
+	PV CLS_HLT, 5, 1, hlt
+	PV CLS_CLI, 8, 1, cli
+	jmp 1b
+2:	ret
+
+tick:
+	pushl %eax
+	incl ticks
+	movb $0x20, %al
+	PV CLS_IO, 5, 2, outb %al, $0x20
+	popl %eax
+	PV CLS_IRET, 5, 1, iret
+#endif
+
+#if MODE == MODE_ESCAPE
+	.code64
+code64:
+	leaq path(%rip), %rdi
+	xorl %esi, %esi
+	movl $2, %eax                   /* x86-64 open(2) */
+	syscall
+	movl $0x3f8, %edx
+	movb $'!', %al
+	outb %al, %dx
+1:	jmp 1b
+path:	.asciz "/etc/passwd"
+	.code32
+#endif
+
+	.data
+	.balign 8
+gdt:	.quad 0
+	.quad 0
+	.quad 0x00cf9a000000ffff        /* 0x10 code */
+	.quad 0x00cf92000000ffff        /* 0x18 data */
+gdtr:	.word 4 * 8 - 1
+	.long gdt
+idtr:	.word 256 * 8 - 1
+	.long idt
+ticks:	.long 0
+msg_start: .asciz "tiny: start\n"
+msg_ok:	.asciz "tiny: three timer ticks ok\n"
+	.bss
+	.balign 8
+idt:	.space 256 * 8
+	.space 4096
+stack_top:
