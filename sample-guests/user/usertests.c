@@ -273,24 +273,32 @@ static void do_hlt(void) { __asm__ volatile("hlt"); }
 static void do_inb(void) { __asm__ volatile("inb $0x80, %%al" ::: "eax"); }
 static void do_lcr3(void) { __asm__ volatile("movl %%eax, %%cr3" :: "a"(0)); }
 static void write_text(void) { *(volatile char *)(u32)write_text = 0; }
+static void do_int81(void) { __asm__ volatile("int $0x81"); }
+static void do_ud2(void) { __asm__ volatile("ud2"); }
 
-struct fault { const char *name; void (*fn)(void); };
+struct fault { const char *name; void (*fn)(void); int sig; };
 
 static const char *t_faults(void)
 {
 	static const struct fault f[] = {
-		{ "read kernel", read_kernel }, { "write kernel", write_kernel },
-		{ "write NULL", write_null },   { "cli", do_cli },
-		{ "hlt", do_hlt },              { "inb", do_inb },
-		{ "mov cr3", do_lcr3 },         { "write text", write_text },
+		{ "read kernel", read_kernel, SIGSEGV },
+		{ "write kernel", write_kernel, SIGSEGV },
+		{ "write NULL", write_null, SIGSEGV },
+		{ "write text", write_text, SIGSEGV },
+		{ "cli", do_cli, SIGSEGV },
+		{ "hlt", do_hlt, SIGSEGV },
+		{ "inb", do_inb, SIGSEGV },
+		{ "mov cr3", do_lcr3, SIGSEGV },
+		{ "int $0x81", do_int81, SIGSEGV },
+		{ "ud2", do_ud2, SIGILL },
 	};
 	unsigned i;
 	int st;
 
 	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
 		st = in_child(f[i].fn);
-		CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV,
-		      "%s: status %x, want SIGSEGV", f[i].name, st);
+		CHECK(WIFSIGNALED(st) && WTERMSIG(st) == f[i].sig,
+		      "%s: status %x, want signal %d", f[i].name, st, f[i].sig);
 	}
 	return NULL;
 }

@@ -43,6 +43,7 @@ typedef unsigned int size_t;
 #define WEXITSTATUS(s) (((s) >> 8) & 0xff)
 #define WIFSIGNALED(s) (((s) & 0x7f) != 0 && ((s) & 0x7f) != 0x7f)
 #define WTERMSIG(s)    ((s) & 0x7f)
+#define SIGILL 4
 #define SIGKILL 9
 #define SIGSEGV 11
 

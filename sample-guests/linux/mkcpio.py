@@ -1,0 +1,33 @@
+#!/usr/bin/env python3
+"""mkcpio.py - write an uncompressed newc initramfs: /dev/console, /init
+and /bench/<name> for each program.  Runs: host (run-linux.sh).
+Usage: mkcpio.py OUT.cpio INIT BENCH..."""
+import os
+import sys
+
+
+def entry(out, ino, name, mode, data=b"", rdev=(0, 0)):
+    name_b = name.encode() + b"\0"
+    hdr = "070701" + "".join("%08x" % v for v in (
+        ino, mode, 0, 0, 1, 0, len(data), 0, 0, rdev[0], rdev[1],
+        len(name_b), 0))
+    out.write(hdr.encode() + name_b)
+    out.write(b"\0" * (-(110 + len(name_b)) % 4))
+    out.write(data)
+    out.write(b"\0" * (-len(data) % 4))
+
+
+def main():
+    out_path, init, benches = sys.argv[1], sys.argv[2], sys.argv[3:]
+    with open(out_path, "wb") as out:
+        entry(out, 1, "dev", 0o040755)
+        entry(out, 2, "dev/console", 0o020600, rdev=(5, 1))
+        entry(out, 3, "bench", 0o040755)
+        entry(out, 4, "init", 0o100755, open(init, "rb").read())
+        for i, b in enumerate(benches):
+            entry(out, 5 + i, "bench/" + os.path.basename(b), 0o100755,
+                  open(b, "rb").read())
+        entry(out, 0, "TRAILER!!!", 0)
+
+
+main()

@@ -1,0 +1,36 @@
+#!/bin/sh
+# run-linux.sh - the Linux half of the rewriter's slow tier: rewrite the
+# pass-built vmlinux (--check), compare its report with objdump, pack an
+# initramfs whose /init runs the benchmark programs, boot the rewritten
+# vmlinux natively through PVH and check the BENCH lines.
+# Runs: host (meson test --suite slow, after build-linux.sh).
+# Usage: run-linux.sh OUTDIR REWRITER OBJDUMP_COUNT_PY BENCH_PROG...
+#   OUTDIR holds obj/vmlinux from build-linux.sh; results go to OUTDIR.
+# The trampoline segment goes at physical 0x10000-0x8ffff (virtual
+# 0xC0010000): Linux 6.1 keeps the first 1 MiB reserved (realmode/init.c)
+# and maps it, so nothing reuses it (docs/rewriter.md).
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+out=$1 rw=$2 count=$3
+shift 3
+vmlinux=$out/obj/vmlinux
+[ -f "$vmlinux" ] || { echo "run-linux: $vmlinux missing (run build-linux.sh)"; exit 1; }
+"$rw" "$vmlinux" -o "$out/vmlinux.rw" --check --report "$out/linux-report.json" \
+	--tramp-at 0xc0010000:0x80000
+python3 "$count" --report "$out/linux-report.json" "$out/vmlinux.rw"
+clang-16 -m32 -static -O2 "$here/init.c" -o "$out/init"
+python3 "$here/mkcpio.py" "$out/initramfs.cpio" "$out/init" "$@"
+echo "run-linux: booting $out/vmlinux.rw"
+timeout 600 qemu-system-i386 -accel tcg -m 256 -kernel "$out/vmlinux.rw" \
+	-initrd "$out/initramfs.cpio" -append "console=ttyS0 panic=-1" \
+	-serial stdio -display none -monitor none -no-reboot \
+	> "$out/linux-boot.log" 2>&1 || true
+grep -E '^(BENCH|previrt-linux-init)' "$out/linux-boot.log" || true
+want=$#
+got=$(grep -cE '^BENCH [a-z0-9-]+ [1-9][0-9]* [a-z]+' "$out/linux-boot.log" || true)
+if [ "$got" -lt "$want" ] || ! grep -q 'previrt-linux-init: done, all ok' "$out/linux-boot.log"; then
+	echo "run-linux: FAIL ($got of $want BENCH lines); log tail:"
+	tail -30 "$out/linux-boot.log"
+	exit 1
+fi
+echo "run-linux: PASS ($got BENCH lines from the rewritten vmlinux)"
