@@ -108,6 +108,31 @@ int ab_vcpu_translate(struct ab_vcpu *v, uint32_t va, unsigned acc,
 	return 0;
 }
 
+int ab_vcpu_peek(struct ab_vcpu *v, uint32_t va, uint32_t *gpa,
+		 uint32_t *flags)
+{
+	if (!(v->sh->cr[0] & CR0_PG)) {
+		*gpa = va;
+		*flags = PTE_P | PTE_W | PTE_U | PTE_A | PTE_D;
+		return 0;
+	}
+	uint32_t *pde = pt_entry(v, (v->sh->cr[3] & ~0xfffu) + (va >> 22) * 4);
+	if (!pde || !(*pde & PTE_P))
+		return -1;
+	if ((*pde & PTE_PS) && (v->sh->cr[4] & CR4_PSE)) {
+		*gpa = (*pde & 0xffc00000u) | (va & 0x3fffffu);
+		*flags = *pde & 0x7f;
+		return 0;
+	}
+	uint32_t *pte = pt_entry(v, (*pde & ~0xfffu) + ((va >> 12) & 0x3ff) * 4);
+	if (!pte || !(*pte & PTE_P))
+		return -1;
+	*gpa = (*pte & ~0xfffu) | (va & 0xfffu);
+	*flags = (*pde & *pte & (PTE_P | PTE_W | PTE_U)) |
+		 (*pte & (PTE_A | PTE_D));
+	return 0;
+}
+
 static int vmem(struct ab_vcpu *v, uint32_t va, uint8_t *buf, uint32_t n,
 		int cpl, int write, uint32_t *pf_err, uint32_t *pf_va)
 {

@@ -156,10 +156,63 @@ static int user_page(struct ab_vm *vm, uint32_t va)
 	return ab_vcpu_translate(&vm->vcpu, va, AB_ACC_USER, &gpa, &err) == 0;
 }
 
+/* Host protection for a guest page with effective flags f. */
+static int prot_for(struct ab_vm *vm, uint32_t f)
+{
+	int w = (f & 2) || (vm->cpl == 0 && !(vm->vcpu.sh->cr[0] & 0x10000));
+	return PROT_GUEST | (w && (f & 0x40) ? PROT_WRITE : 0);
+}
+
+/* May the neighbour page nva join a fill run mapped with prot from
+ * guest-physical ngpa?  Only pages the guest already accessed (A set, so
+ * nothing needs updating), of the same protection, physically contiguous,
+ * never supervisor pages below the user limit. */
+static int joins(struct ab_vm *vm, uint32_t nva, uint32_t ngpa, int prot)
+{
+	uint32_t gpa, f;
+	if (nva == 0 || nva >= AB_WEDGE_BASE || ngpa >= vm->mem_size ||
+	    ab_vcpu_peek(&vm->vcpu, nva, &gpa, &f) < 0 || gpa != ngpa ||
+	    !(f & 0x20) || prot_for(vm, f) != prot)
+		return 0;
+	return vm->cpl == 3 ? (f & 4) != 0 : nva >= HO_USER_LIMIT;
+}
+
+#define HO_FAULT_AROUND 16
+
+/* Map [va's page] and up to HO_FAULT_AROUND accessed neighbours on each
+ * side that are physically contiguous, with one mmap. */
+static int map_run(struct ab_vm *vm, uint32_t page, uint32_t gpa, int prot)
+{
+	uint32_t lo = page, hi = page + PAGE, glo = gpa;
+	for (int i = 0; i < HO_FAULT_AROUND && lo >= PAGE &&
+	     glo >= PAGE && joins(vm, lo - PAGE, glo - PAGE, prot); i++) {
+		lo -= PAGE;
+		glo -= PAGE;
+	}
+	for (int i = 0; i < HO_FAULT_AROUND &&
+	     joins(vm, hi, glo + (hi - lo), prot); i++)
+		hi += PAGE;
+	if (map_fixed(lo, hi - lo, prot, MAP_SHARED, vm->memfd, glo)
+	    == MAP_FAILED)
+		return -1;
+	vm->tlb_fills++;
+	return 0;
+}
+
+/* Paging off: all of RAM at once, identity (page 0 excepted). */
+static int map_identity(struct ab_vm *vm)
+{
+	if (map_fixed(PAGE, vm->mem_size - PAGE, PROT_GUEST | PROT_WRITE,
+		      MAP_SHARED, vm->memfd, PAGE) == MAP_FAILED)
+		return -1;
+	vm->tlb_fills++;
+	return 1;
+}
+
 int ho_tlb_fill(struct ab_vm *vm, uint32_t va, int write, uint32_t *pf_err)
 {
 	struct ab_vcpu *v = &vm->vcpu;
-	uint32_t gpa, page = va & ~(PAGE - 1);
+	uint32_t gpa, f, page = va & ~(PAGE - 1);
 	unsigned acc = (write ? AB_ACC_WRITE : 0) | (vm->cpl == 3 ? AB_ACC_USER : 0);
 	if (page >= AB_WEDGE_BASE)
 		return -1;
@@ -168,13 +221,13 @@ int ho_tlb_fill(struct ab_vm *vm, uint32_t va, int write, uint32_t *pf_err)
 	gpa &= ~(PAGE - 1);
 	if (gpa >= vm->mem_size || page == 0)  /* page 0: mmap_min_addr */
 		return -1;
-	if (map_fixed(page, PAGE, PROT_GUEST | (write ? PROT_WRITE : 0),
-		      MAP_SHARED, vm->memfd, gpa) == MAP_FAILED)
+	if (!vm->paging)
+		return map_identity(vm);
+	if (ab_vcpu_peek(v, page, &gpa, &f) < 0 ||
+	    map_run(vm, page, gpa & ~(PAGE - 1), prot_for(vm, f)) < 0)
 		return -1;
-	if (vm->paging && vm->cpl == 0 && page < HO_USER_LIMIT &&
-	    !user_page(vm, page))
+	if (vm->cpl == 0 && page < HO_USER_LIMIT && !user_page(vm, page))
 		note_super(vm, page);
-	vm->tlb_fills++;
 	return 1;
 }
 

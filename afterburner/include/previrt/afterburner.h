@@ -111,6 +111,11 @@ void ab_vcpu_init(struct ab_vcpu *v, struct ab_vm *vm, struct ab_shared *sh);
 #define AB_ACC_FETCH 16u
 int ab_vcpu_translate(struct ab_vcpu *v, uint32_t va, unsigned acc,
 		      uint32_t *gpa, uint32_t *pf_err);
+/* Look at va's translation without setting anything: 0 with the
+ * guest-physical address and the effective flags (P W U of pde & pte, A D
+ * of the pte; all set when paging is off), or -1 if not present. */
+int ab_vcpu_peek(struct ab_vcpu *v, uint32_t va, uint32_t *gpa,
+		 uint32_t *flags);
 /* Copy to/from guest virtual memory at the current CPL; on a page fault
  * the fault is recorded in *pf_err / *pf_va and -1 returned. */
 int ab_vcpu_read(struct ab_vcpu *v, uint32_t va, void *buf, uint32_t n,
