@@ -6,6 +6,7 @@
  * Runs: hosted process and monitor ring 0; freestanding.
  */
 #include "previrt/afterburner.h"
+#include "previrt/ab_cpu.h"
 
 #define FL_IF   0x200u
 #define FL_ZF   0x40u
@@ -471,11 +472,11 @@ static int do_msr(struct ex *x)
 	if (x->in.op == 0x30) {              /* wrmsr */
 		if (m)
 			*m = val;
-		else if (r->ecx == 0x10)
-			v->tsc_offset = val;         /* remembered, not applied */
+		else if (r->ecx == 0x10)             /* seen by rdmsr only */
+			v->tsc_offset = val - ab_rdtsc();
 		return done(x);
 	}
-	val = m ? *m : r->ecx == 0x10 ? ab_backend_now_ns(v->vm) : 0;
+	val = m ? *m : r->ecx == 0x10 ? ab_rdtsc() + v->tsc_offset : 0;
 	r->eax = (uint32_t)val;
 	r->edx = (uint32_t)(val >> 32);
 	return done(x);

@@ -236,3 +236,28 @@ Test(vcpu, site_call_emulates_saved_instruction)
 	cr_assert(FB_STOPPED(ab_site_call(&fb_vcpu, &r)));
 	cr_assert(strstr(fb_vm.why, "outside any patched site"), "%s", fb_vm.why);
 }
+
+Test(vcpu, peek_changes_nothing)
+{
+	fb_shared.cr[0] |= 0x80000000u;
+	fb_shared.cr[3] = 0x7000;
+	put32(0x7000 + 0x300 * 4, 0x6000 | 7);
+	put32(0x6000 + 2 * 4, 0x21000 | 7);
+	uint32_t gpa, f;
+	cr_assert_eq(ab_vcpu_peek(&fb_vcpu, 0xC0002010, &gpa, &f), 0);
+	cr_assert_eq(gpa, 0x21010);
+	cr_assert_eq(f & 0x67, 7, "P W U, no A or D yet");
+	cr_assert_eq(get32(0x6008), 0x21007, "entry untouched");
+	cr_assert_eq(ab_vcpu_peek(&fb_vcpu, 0xC0003000, &gpa, &f), -1);
+}
+
+Test(vcpu, tsc_msr_follows_wrmsr)
+{
+	struct ab_regs r = kregs();
+	uint8_t rdmsr[] = { 0x0f, 0x32 }, wrmsr[] = { 0x0f, 0x30 };
+	r.ecx = 0x10; r.edx = 0x100; r.eax = 0;
+	ab_emu_insn(&fb_vcpu, &r, wrmsr, 2, 0x4002);
+	ab_emu_insn(&fb_vcpu, &r, rdmsr, 2, 0x4004);
+	cr_assert_eq(r.edx, 0x100, "high half as written (edx %x)", r.edx);
+	cr_assert_eq(r.eip, 0x4004);
+}

@@ -83,7 +83,7 @@ struct ab_vcpu {
 	uint16_t ldtr, tr;
 	uint32_t dr[8];
 	uint64_t msr_sysenter_cs, msr_sysenter_esp, msr_sysenter_eip;
-	uint64_t tsc_offset;
+	uint64_t tsc_offset;       /* wrmsr TSC: applies to rdmsr, not rdtsc */
 	int in_delivery;           /* nesting depth: #DF / triple fault */
 	/* devices */
 	struct ab_pic pic[2];

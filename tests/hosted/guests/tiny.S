@@ -5,6 +5,8 @@
  *   ESCAPE  far-jump to 64-bit code and try a host open(2): the sandbox
  *           must stop it
  *   PRIVATE jump into the runtime's private area above the wedge
+ *   BADSITE a site whose bytes are not its recorded class: refused
+ *   TRIPLE  #UD with an empty IDT: #DF, then a triple fault
  * Runs: guest kernel (ring 0 natively; deprivileged under previrt), flat,
  * paging off, linked at 0x100000.  Sites are recorded by the PV macro in
  * the site-table ABI (sites.h), as the compiler pass would.
@@ -12,6 +14,8 @@
 #define MODE_HELLO 1
 #define MODE_ESCAPE 2
 #define MODE_PRIVATE 3
+#define MODE_BADSITE 4
+#define MODE_TRIPLE 5
 #define CLS_CLI 0
 #define CLS_STI 1
 #define CLS_IRET 4
@@ -55,6 +59,11 @@ start:
 #elif MODE == MODE_PRIVATE
 	movl $0xfe000000, %eax
 	jmp *%eax
+#elif MODE == MODE_BADSITE
+	PV CLS_CLI, 8, 1, sti
+#elif MODE == MODE_TRIPLE
+	PV CLS_LOAD_DT, 7, 7, lidt idtr_empty
+	ud2
 #endif
 1:	jmp 1b
 
@@ -138,6 +147,8 @@ gdtr:	.word 4 * 8 - 1
 	.long gdt
 idtr:	.word 256 * 8 - 1
 	.long idt
+idtr_empty: .word 0
+	.long 0
 ticks:	.long 0
 msg_start: .asciz "tiny: start\n"
 msg_ok:	.asciz "tiny: three timer ticks ok\n"
