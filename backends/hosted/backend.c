@@ -20,10 +20,20 @@ uint64_t ho_now(void)
 
 void ab_backend_set_mode(struct ab_vm *vm, const struct ab_regs *r, int cpl)
 {
-	(void)r;
-	if (cpl == 3 && vm->cpl != 3)
+	int to_user = cpl == 3 && vm->cpl != 3;
+	if (to_user)
 		ho_tlb_drop_super(vm);        /* user must not see them */
 	vm->cpl = cpl;
+	/* Back to the instruction whose page fault the kernel just handled:
+	 * it is about to retry the access, so map the page now (the walk
+	 * sets A/D exactly as that access will) instead of faulting again. */
+	if (to_user && vm->pf_pending && r->eip == vm->pf_eip) {
+		uint32_t e;
+		if (ho_tlb_fill(vm, vm->pf_va, vm->pf_write, &e) > 0)
+			vm->prefills++;
+	}
+	if (to_user)
+		vm->pf_pending = 0;
 }
 
 uint64_t ab_backend_now_ns(struct ab_vm *vm)
@@ -122,10 +132,12 @@ void ho_stop(struct ab_vm *vm, int status, const char *why)
 		ab_stats_print(&vm->vcpu, stats_line, NULL);
 		int n = snprintf(line, sizeof line, "stat hosted signals %llu\n"
 				 "stat hosted fast-site-calls %llu\n"
+				 "stat hosted fault-prefills %llu\n"
 				 "stat hosted tlb-fills %llu\n"
 				 "stat hosted tlb-flushes %llu\n",
 				 (unsigned long long)vm->signals,
 				 (unsigned long long)vm->fast_calls,
+				 (unsigned long long)vm->prefills,
 				 (unsigned long long)vm->tlb_fills,
 				 (unsigned long long)vm->tlb_flushes);
 		write(2, line, (size_t)n);

@@ -47,8 +47,12 @@ struct ab_vm {
 	uint8_t inbuf[256];
 	unsigned in_head, in_tail;
 	uint64_t last_input_poll;
+	/* the last user page fault reflected to the guest kernel: mapped
+	 * right away when the kernel irets back to the faulting eip */
+	int pf_pending, pf_write;
+	uint32_t pf_va, pf_eip;
 	int stats;
-	uint64_t tlb_fills, tlb_flushes, signals, fast_calls;
+	uint64_t tlb_fills, tlb_flushes, signals, fast_calls, prefills;
 	uint64_t t_start;
 };
 

@@ -133,7 +133,7 @@ int main(int argc, char **argv)
 	struct ab_vm *vm = &ho_vm;
 	parse(argc, argv, &o);
 	vm->stats = o.stats;
-	vm->stdin_open = !isatty(0) || 1;
+	vm->stdin_open = 1;               /* until EOF or an error */
 	if (ho_tlb_init(vm, (uint32_t)o.mem) < 0)
 		return 3;
 	load_guest(vm, &o);

@@ -139,6 +139,12 @@ static void page_fault(struct ab_vm *vm, uint64_t addr, uint32_t err)
 			     : "access to the runtime's private area (0x%llx)",
 			     (unsigned long long)addr);
 	int got = ho_tlb_fill(vm, (uint32_t)addr, (err & 2) != 0, &pf_err);
+	if (got == 0 && vm->cpl == 3) {
+		vm->pf_pending = 1;
+		vm->pf_write = (err & 2) != 0;
+		vm->pf_va = (uint32_t)addr;
+		vm->pf_eip = r->eip;
+	}
 	if (got == 0)
 		ab_guest_fault(&vm->vcpu, r, 14, pf_err, (uint32_t)addr);
 	else if (got < 0)
