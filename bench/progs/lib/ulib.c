@@ -1,12 +1,37 @@
 /*
  * ulib.c - start-up code, system-call stubs, formatting and helpers for
- * previrt's user programs (see ulib.h).  Runs: ring 3, static i386 ELF.
+ * previrt's user programs (see ulib.h).  Runs: ring 3, static i386 ELF
+ * (or static x86_64 ELF for the benchmark suite's user-mode-Linux peer).
  * Build: clang-16 --target=i386-pc-linux-gnu -march=i686 -mno-sse
- * -ffreestanding -nostdlib -static, linked with ld.lld-16 at 0x08048000.
+ * -ffreestanding -nostdlib -static, linked with ld.lld-16 at 0x08048000
+ * (x86_64: --target=x86_64-pc-linux-gnu, default image base).
  */
 #include <stdarg.h>
 #include "ulib.h"
 
+#if defined(__x86_64__)
+/* _start: Linux x86_64 initial stack is argc, argv[], NULL, envp[] ... */
+__asm__(".text\n"
+	".globl _start\n"
+	"_start:\n"
+	"	xorl %ebp, %ebp\n"
+	"	movq %rsp, %rdi\n"
+	"	andq $-16, %rsp\n"
+	"	call ulib_start\n"
+	"	hlt\n"
+	/* long syscall6(nr, a, b, c, d, e, f): SysV to the syscall insn */
+	".globl syscall6\n"
+	"syscall6:\n"
+	"	movq %rdi, %rax\n"
+	"	movq %rsi, %rdi\n"
+	"	movq %rdx, %rsi\n"
+	"	movq %rcx, %rdx\n"
+	"	movq %r8, %r10\n"
+	"	movq %r9, %r8\n"
+	"	movq 8(%rsp), %r9\n"
+	"	syscall\n"
+	"	ret\n");
+#else
 /* _start: Linux i386 initial stack is argc, argv[], NULL, envp[] ... */
 __asm__(".text\n"
 	".globl _start\n"
@@ -38,10 +63,11 @@ __asm__(".text\n"
 	"	popl %edi\n"
 	"	popl %ebp\n"
 	"	ret\n");
+#endif
 
-void ulib_start(u32 *sp);
+void ulib_start(unsigned long *sp);
 
-void ulib_start(u32 *sp)
+void ulib_start(unsigned long *sp)
 {
 	exit(main((int)sp[0], (char **)(sp + 1)));
 }
@@ -72,7 +98,11 @@ int dup2(int o, int n) { return (int)SC2(SYS_dup2, o, n); }
 long brk(void *addr) { return SC1(SYS_brk, addr); }
 int waitpid(int pid, int *st, int opt)
 {
+#ifdef SYS_waitpid
 	return (int)SC3(SYS_waitpid, pid, st, opt);
+#else
+	return wait4(pid, st, opt, NULL);
+#endif
 }
 int wait4(int pid, int *st, int opt, void *ru)
 {
@@ -100,13 +130,37 @@ int gettimeofday(struct timeval *tv, void *tz)
 void *mmap_anon(size_t len)
 {
 	/* PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, fd -1 */
+#ifdef SYS_mmap2
 	long r = syscall6(SYS_mmap2, 0, (long)len, 3, 0x22, -1, 0);
+#else
+	long r = syscall6(SYS_mmap, 0, (long)len, 3, 0x22, -1, 0);
+#endif
 	return (r < 0 && r > -4096) ? NULL : (void *)r;
 }
 
 int munmap(void *addr, size_t len)
 {
 	return (int)SC2(SYS_munmap, addr, len);
+}
+
+int open(const char *path, int flags, int mode)
+{
+	return (int)SC3(SYS_open, path, flags, mode);
+}
+
+int mount(const char *src, const char *dir, const char *type, u32 flags,
+	  const void *data)
+{
+	return (int)syscall6(SYS_mount, (long)src, (long)dir, (long)type,
+			     (long)flags, (long)data, 0);
+}
+
+void sync(void) { SC0(SYS_sync); }
+
+/* reboot(LINUX_REBOOT_MAGIC1, MAGIC2, LINUX_REBOOT_CMD_POWER_OFF) */
+int reboot_poweroff(void)
+{
+	return (int)SC3(SYS_reboot, 0xfee1dead, 672274793, 0x4321fedc);
 }
 
 u64 rdtsc(void)
@@ -246,11 +300,13 @@ static void ob_vformat(struct obuf *o, const char *f, va_list ap)
 			ll++;
 		switch (*f) {
 		case 'd':
-			sv = ll >= 2 ? va_arg(ap, long long) : va_arg(ap, int);
+			sv = ll >= 2 ? va_arg(ap, long long) :
+			     ll ? va_arg(ap, long) : va_arg(ap, int);
 			ob_num(o, sv < 0 ? (u64)-sv : (u64)sv, 10, sv < 0);
 			break;
 		case 'u': case 'x':
-			ob_num(o, ll >= 2 ? va_arg(ap, u64) : va_arg(ap, u32),
+			ob_num(o, ll >= 2 ? va_arg(ap, u64) :
+				  ll ? va_arg(ap, unsigned long) : va_arg(ap, u32),
 			       *f == 'u' ? 10 : 16, 0);
 			break;
 		case 's':

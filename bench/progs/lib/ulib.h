@@ -1,23 +1,54 @@
 /*
  * ulib.h - the tiny user library of previrt's test and benchmark
- * programs: Linux i386 system calls through int $0x80, formatted output,
- * timing and the self-test report helper.  Runs: ring 3, in static i386
- * ELF programs under the sample kernel or unmodified on Linux.
+ * programs: Linux system calls (i386: int $0x80; x86_64: syscall, for
+ * the benchmark suite's user-mode-Linux peer), formatted output, timing
+ * and the self-test report helper.  Runs: ring 3, in static i386 ELF
+ * programs under the sample kernel or unmodified on Linux, or static
+ * x86_64 programs under user-mode Linux.  The API is the same on both.
  */
 #ifndef ULIB_H
 #define ULIB_H
 
 typedef unsigned int u32;
 typedef unsigned long long u64;
-typedef unsigned int size_t;
+typedef __SIZE_TYPE__ size_t;
 
 #define NULL ((void *)0)
 
+#if defined(__x86_64__)
+/* Linux x86_64 syscall numbers used here (no waitpid: wait4 instead). */
+#define SYS_read 0
+#define SYS_write 1
+#define SYS_open 2
+#define SYS_close 3
+#define SYS_mmap 9
+#define SYS_munmap 11
+#define SYS_brk 12
+#define SYS_sched_yield 24
+#define SYS_dup 32
+#define SYS_dup2 33
+#define SYS_nanosleep 35
+#define SYS_getpid 39
+#define SYS_fork 57
+#define SYS_execve 59
+#define SYS_exit 60
+#define SYS_wait4 61
+#define SYS_kill 62
+#define SYS_gettimeofday 96
+#define SYS_getppid 110
+#define SYS_sync 162
+#define SYS_mount 165
+#define SYS_reboot 169
+#define SYS_pipe 22
+#define SYS_exit_group 231
+#define SYS_clock_gettime 228
+#elif defined(__i386__)
 /* Linux i386 syscall numbers used here. */
 #define SYS_exit 1
 #define SYS_fork 2
 #define SYS_read 3
 #define SYS_write 4
+#define SYS_open 5
 #define SYS_close 6
 #define SYS_waitpid 7
 #define SYS_execve 11
@@ -25,7 +56,10 @@ typedef unsigned int size_t;
 #define SYS_kill 37
 #define SYS_dup 41
 #define SYS_pipe 42
+#define SYS_sync 36
 #define SYS_brk 45
+#define SYS_mount 21
+#define SYS_reboot 88
 #define SYS_dup2 63
 #define SYS_getppid 64
 #define SYS_gettimeofday 78
@@ -36,6 +70,9 @@ typedef unsigned int size_t;
 #define SYS_mmap2 192
 #define SYS_exit_group 252
 #define SYS_clock_gettime 265
+#else
+#error "ulib: i386 or x86_64 only"
+#endif
 #define SYS_pv_report 999     /* previrt sample kernel only; ENOSYS on Linux */
 
 #define WNOHANG 1
@@ -73,6 +110,11 @@ int clock_gettime(int clk, struct timespec *ts);
 int gettimeofday(struct timeval *tv, void *tz);
 void *mmap_anon(size_t len);      /* mmap2 anonymous private rw, or NULL */
 int munmap(void *addr, size_t len);
+int open(const char *path, int flags, int mode);
+int mount(const char *src, const char *dir, const char *type, u32 flags,
+	  const void *data);
+void sync(void);
+int reboot_poweroff(void);        /* reboot(RB_POWER_OFF); needs root */
 
 u64 rdtsc(void);
 u64 now_ns(void);                 /* CLOCK_MONOTONIC */
