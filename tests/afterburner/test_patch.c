@@ -163,3 +163,56 @@ Test(patch, site_lookup_virtual_and_physical)
 	fb_shared.cr[0] |= 0x80000000u;
 	cr_assert_null(ab_site_find(&fb_vcpu, 0x00100015), "paging on");
 }
+
+/* Every class of classes.def: a real encoding, patched into a site of
+ * the class's length; fast classes inline, all others call + NOPs. */
+Test(patch, every_class)
+{
+	static const struct { uint8_t cls, n, b[8]; } enc[] = {
+		{ PV_CLASS_CLI, 1, { 0xfa } }, { PV_CLASS_STI, 1, { 0xfb } },
+		{ PV_CLASS_PUSHF, 1, { 0x9c } }, { PV_CLASS_POPF, 1, { 0x9d } },
+		{ PV_CLASS_IRET, 1, { 0xcf } }, { PV_CLASS_HLT, 1, { 0xf4 } },
+		{ PV_CLASS_INT, 2, { 0xcd, 0x80 } }, { PV_CLASS_LRET, 1, { 0xcb } },
+		{ PV_CLASS_IO, 2, { 0xe6, 0x80 } }, { PV_CLASS_IO_STRING, 1, { 0x6e } },
+		{ PV_CLASS_LOAD_DT, 3, { 0x0f, 0x01, 0x10 } },
+		{ PV_CLASS_STORE_DT, 3, { 0x0f, 0x01, 0x00 } },
+		{ PV_CLASS_LOAD_TR_LDT, 3, { 0x0f, 0x00, 0xd8 } },
+		{ PV_CLASS_STORE_TR_LDT, 3, { 0x0f, 0x00, 0xc8 } },
+		{ PV_CLASS_SMSW, 3, { 0x0f, 0x01, 0xe0 } },
+		{ PV_CLASS_LMSW, 3, { 0x0f, 0x01, 0xf0 } },
+		{ PV_CLASS_CLTS, 2, { 0x0f, 0x06 } },
+		{ PV_CLASS_MOV_FROM_CR, 3, { 0x0f, 0x20, 0xe0 } },
+		{ PV_CLASS_MOV_TO_CR, 3, { 0x0f, 0x22, 0xd8 } },
+		{ PV_CLASS_MOV_DR, 3, { 0x0f, 0x21, 0xc0 } },
+		{ PV_CLASS_INVLPG, 3, { 0x0f, 0x01, 0x38 } },
+		{ PV_CLASS_CACHE, 2, { 0x0f, 0x09 } }, { PV_CLASS_MSR, 2, { 0x0f, 0x32 } },
+		{ PV_CLASS_CPUID, 2, { 0x0f, 0xa2 } },
+		{ PV_CLASS_SYSENTER, 2, { 0x0f, 0x34 } },
+		{ PV_CLASS_SYSEXIT, 2, { 0x0f, 0x35 } },
+		{ PV_CLASS_SEG_QUERY, 3, { 0x0f, 0x02, 0xc0 } },
+		{ PV_CLASS_FAR_XFER, 7, { 0xea, 0x00, 0x10, 0x10, 0xc0, 0x08, 0x00 } },
+		{ PV_CLASS_SEG_READ, 2, { 0x8c, 0xd8 } },
+		{ PV_CLASS_SEG_LOAD, 2, { 0x8e, 0xd8 } },
+		{ PV_CLASS_SEG_LOAD_FAR, 2, { 0xc5, 0x00 } },
+	};
+	unsigned seen = 0;
+	for (unsigned i = 0; i < sizeof enc / sizeof enc[0]; i++) {
+		uint8_t out[64];
+		struct ab_site s;
+		unsigned len = pv_site_len(enc[i].cls, enc[i].n);
+		patch_ok(enc[i].cls, enc[i].b, enc[i].n, len, out, &s);
+		int fast = enc[i].cls <= PV_CLASS_POPF ||
+			   enc[i].cls == PV_CLASS_MOV_FROM_CR;
+		cr_assert_eq(s.inline_fast, fast, "class %s",
+			     pv_class_info(enc[i].cls)->name);
+		if (!fast) {
+			cr_assert_eq(out[0], 0xe8);
+			cr_assert_eq(rel_at(out, 0), AB_WEDGE_STUBS);
+			for (unsigned k = 5; k < len; k++)
+				cr_assert_eq(out[k], 0x90);
+		}
+		cr_assert_eq(out[len], 0xcc, "nothing written past the site");
+		seen |= 1u << enc[i].cls;
+	}
+	cr_assert_eq(seen, (1u << PV_CLASS_COUNT) - 1, "every class covered");
+}
