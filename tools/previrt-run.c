@@ -3,7 +3,7 @@
  * exits with the guest's status.  Runs: host tool.
  * Usage: previrt-run --backend=native build/sample-guests/sample.elf
  *        [--append ARGS] [--module FILE]... [--mem SIZE] [--timeout SEC]
- *        [--qemu-log FILE] [--stats]
+ *        [--qemu-log FILE] [--stats] [--qemu-arg ARG]...
  * Backends register one row each in pr_backends[] below; each lives in
  * its own file (run-native.c: QEMU TCG without a monitor).
  */
@@ -35,7 +35,8 @@ static void pr_usage(FILE *f)
 
 	fprintf(f, "usage: previrt-run --backend=NAME IMAGE [--append ARGS] "
 		"[--module FILE]... [--mem SIZE] [--timeout SEC] "
-		"[--qemu-log FILE] [--stats]\nbackends:\n");
+		"[--qemu-log FILE] [--stats] [--qemu-arg ARG]...\n"
+		"backends:\n");
 	for (i = 0; i < PR_NBACKENDS; i++)
 		fprintf(f, "  %-10s %s\n", pr_backends[i].name,
 			pr_backends[i].what);
@@ -70,6 +71,7 @@ static int pr_parse(int argc, char **argv, struct pr_opts *o,
 		{ "timeout", required_argument, 0, 't' },
 		{ "qemu-log", required_argument, 0, 'l' },
 		{ "stats", no_argument, 0, 's' },
+		{ "qemu-arg", required_argument, 0, 'q' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -87,6 +89,11 @@ static int pr_parse(int argc, char **argv, struct pr_opts *o,
 			if (o->nmodules == PR_MAX_MODULES)
 				return pr_die("too many --module", optarg);
 			o->modules[o->nmodules++] = optarg;
+			break;
+		case 'q':
+			if (o->nqemu_args == PR_MAX_QEMU_ARGS)
+				return pr_die("too many --qemu-arg", optarg);
+			o->qemu_args[o->nqemu_args++] = optarg;
 			break;
 		case 't':
 			o->timeout = (int)strtol(optarg, &end, 10);

@@ -3,6 +3,7 @@
  * backend receives.  Runs: host tool.
  * Usage: previrt-run --backend=NAME IMAGE [--append ARGS] [--module FILE]
  *        [--mem SIZE] [--timeout SEC] [--qemu-log FILE] [--stats]
+ *        [--qemu-arg ARG]...
  * Exit status: 0 when the guest reported success (debug-exit 0), the
  * guest's debug-exit status when non-zero, 2 when the guest stopped
  * without a status, 3 when the VM died or QEMU reported an error, 124 on
@@ -12,6 +13,7 @@
 #define PREVIRT_RUN_H
 
 #define PR_MAX_MODULES 8
+#define PR_MAX_QEMU_ARGS 8
 
 #define PR_EXIT_OK       0
 #define PR_EXIT_NOSTATUS 2
@@ -29,6 +31,10 @@ struct pr_opts {
 	const char *qemu_log;                /* QEMU -D file or NULL */
 	int stats;                           /* --stats: backend prints its
 						counters to stderr at the end */
+	const char *qemu_args[PR_MAX_QEMU_ARGS]; /* --qemu-arg: appended to
+						QEMU's command line by the
+						QEMU-based backends */
+	int nqemu_args;
 };
 
 /* A backend runs the guest with its serial console on stdout and returns

@@ -96,7 +96,7 @@ int pr_run_native(const struct pr_opts *o)
 	const char *mods = native_initrd(o, initrd, sizeof(initrd));
 	struct timespec t0, t1;
 	FILE *err;
-	int n = 0, st;
+	int n = 0, st, i;
 
 	if (o->nmodules && !mods) {
 		fprintf(stderr, "previrt-run: module paths must not contain ','"
@@ -134,6 +134,8 @@ int pr_run_native(const struct pr_opts *o)
 		argv[n++] = "-D";
 		argv[n++] = o->qemu_log;
 	}
+	for (i = 0; i < o->nqemu_args; i++)   /* --qemu-arg, e.g. -icount */
+		argv[n++] = o->qemu_args[i];
 	argv[n] = NULL;
 	fprintf(stderr, "previrt-run: backend native, accel %s, image %s\n",
 		accel, o->image);
