@@ -9,6 +9,7 @@
  *   rw_disasm.c  LLVM-C disassembly: instruction boundaries and branches
  *   rw_targets.c branch targets and pinned bytes (what may not move)
  *   rw_plan.c    classify sensitive instructions, build trampolines
+ *   rw_tables.c  rewrite address tables (Linux __ex_table) after moves
  *   rw_write.c   write the rewritten image
  *   rw_report.c  JSON report and stderr summary
  *   rw_main.c    command line
@@ -110,7 +111,9 @@ size_t rw_insn_index(const struct rw_image *img, uint32_t addr);
 /* rw_targets.c: one byte of flags per byte of executable section. */
 enum { RW_MAP_TARGET = 1,   /* something may jump to this byte */
        RW_MAP_PINNED = 2,   /* this byte may not move */
-       RW_MAP_USED = 4 };   /* already part of a window */
+       RW_MAP_USED = 4,     /* already part of a window */
+       RW_MAP_TABLE = 8 };  /* named by __ex_table (insn or fixup): may
+			       move if the table is updated (rw_plan.c) */
 struct rw_maps {
 	uint8_t **scn;          /* per img->scns index; NULL if not exec */
 	unsigned n;
@@ -134,8 +137,11 @@ struct rw_counts {
 	unsigned total[5];
 	unsigned windows, bytes_added;
 };
+struct rw_move { uint32_t from, to; };   /* an instruction's new home */
 struct rw_plan {
 	struct rw_tramp_area area;
+	struct rw_move *moves;           /* in increasing .from order */
+	size_t nmoves, cap_moves;
 	struct pv_site *new_sites;       /* full output table */
 	unsigned n_new_sites, cap_sites;
 	struct rw_counts counts;
@@ -146,6 +152,9 @@ int rw_plan_make(struct rw_image *img, struct rw_plan *plan,
 		 const struct rw_place *at);
 void rw_plan_free(struct rw_plan *plan);
 void rw_count(const struct rw_image *img, struct rw_counts *c);
+
+/* rw_tables.c */
+int rw_tables_update(struct rw_image *img, const struct rw_plan *plan);
 
 /* rw_write.c */
 int rw_write(struct rw_image *img, struct rw_plan *plan, const char *out);

@@ -150,6 +150,7 @@ static int movable(struct rw_image *img, struct rw_maps *m, size_t j,
 			fprintf(stderr, "rw: 0x%x: flags %d\n", in->addr + b, f);
 		if (f & (RW_MAP_PINNED | RW_MAP_USED)) return 0;
 		if ((f & RW_MAP_TARGET) && !(first && b == 0)) return 0;
+		if ((f & RW_MAP_TABLE) && b) return 0;
 	}
 	return 1;
 }
@@ -175,12 +176,26 @@ static int choose_window(struct rw_image *img, struct rw_maps *m, size_t k,
 	return -1;
 }
 
+static int add_move(struct rw_plan *pl, uint32_t from, uint32_t to)
+{
+	if (pl->nmoves == pl->cap_moves) {
+		size_t n = pl->cap_moves ? pl->cap_moves * 2 : 256;
+		void *p = realloc(pl->moves, n * sizeof *pl->moves);
+		if (!p) return -1;
+		pl->moves = p;
+		pl->cap_moves = n;
+	}
+	pl->moves[pl->nmoves++] = (struct rw_move){ from, to };
+	return 0;
+}
+
 /* Copy one instruction into the area, re-encoding relative branches. */
 static int emit_insn(struct rw_image *img, struct rw_plan *pl, size_t j)
 {
 	struct rw_insn *in = &img->insns[j];
 	const uint8_t *p = rw_bytes_at(img, in->addr, in->len);
 	uint32_t at = pl->area.vaddr + pl->area.len;
+	if (add_move(pl, in->addr, at) < 0) return rw_err(img, "out of memory");
 	uint8_t b[64];   /* largest pad (32) + insn */
 	unsigned n;
 	if (in->branch == RW_BR_CALL || in->branch == RW_BR_JMP) {
@@ -219,6 +234,7 @@ static int make_window(struct rw_image *img, struct rw_plan *pl,
 	uint32_t start = I[s].addr, end = I[e].addr + I[e].len;
 	uint32_t tramp = pl->area.vaddr + pl->area.len;
 	uint32_t save_len = pl->area.len, save_sites = pl->n_new_sites;
+	size_t save_moves = pl->nmoves;
 	uint8_t jmp[5] = { 0xe9 };
 	int r = 0;
 	for (size_t j = s; j <= e && r == 0; j++)
@@ -227,6 +243,7 @@ static int make_window(struct rw_image *img, struct rw_plan *pl,
 	if (r < 0 || !area_put(&pl->area, jmp, 5)) {
 		pl->area.len = save_len;          /* undo: area full */
 		pl->n_new_sites = save_sites;
+		pl->nmoves = save_moves;
 		for (size_t j = s; j <= e; j++)
 			img->insns[j].state = RW_ST_PLAIN;
 		return -1;
@@ -282,7 +299,7 @@ int rw_plan_make(struct rw_image *img, struct rw_plan *pl,
 	}
 	pl->counts.bytes_added = pl->area.len;
 	rw_maps_free(&m);
-	return 0;
+	return rw_tables_update(img, pl);
 oom:
 	rw_err(img, "out of memory");
 fail:
@@ -294,6 +311,7 @@ void rw_plan_free(struct rw_plan *pl)
 {
 	free(pl->area.code);
 	free(pl->new_sites);
+	free(pl->moves);
 	memset(pl, 0, sizeof *pl);
 }
 

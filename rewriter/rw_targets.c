@@ -6,8 +6,9 @@
  * tables, function pointers, pushed return labels; conservative), or the
  * landing pad of a Linux exception table.  A byte is PINNED if it may not
  * move at all: relocated fields, instructions named by address tables
- * (Linux __ex_table, __jump_table, .altinstructions, BUG ud2s), and
- * existing sites.  Runs: host tool (previrt-rewrite).
+ * (Linux __jump_table, .altinstructions, BUG ud2s), and existing
+ * sites.  Instructions and landing pads named by Linux's __ex_table are
+ * TABLE: they may move, because rw_plan.c rewrites the table.  Runs: host tool (previrt-rewrite).
  */
 #include <elf.h>
 #include <stdlib.h>
@@ -120,8 +121,6 @@ struct rw_reltab {
 };
 
 static const struct rw_reltab rw_linux_tables[] = {
-	/* struct exception_table_entry { int insn, fixup, data; } */
-	{ "__ex_table", 12, 0, -1, -1, -1, 4, 1 },
 	/* struct jump_entry { s32 code, target; long key; }: 2 or 5 bytes */
 	{ "__jump_table", 12, 0, -1, -1, -1, 4, 5 },
 	/* struct alt_instr { s32 instr, repl; u16 cpuid; u8 ilen, rlen; } */
@@ -154,6 +153,17 @@ static void scan_reltab(struct rw_image *img, struct rw_maps *m,
 	}
 }
 
+/* __ex_table { int insn, fixup, data; }: both ends may move with it. */
+static void scan_extable(struct rw_image *img, struct rw_maps *m)
+{
+	const struct rw_scn *s = rw_scn_named(img, "__ex_table");
+	if (!s || s->type == SHT_NOBITS || !(s->flags & SHF_ALLOC)) return;
+	for (uint32_t o = 0; o + 12 <= s->size; o += 12) {
+		rw_maps_set(img, m, rel_field(img, s, o), 1, RW_MAP_TABLE);
+		rw_maps_set(img, m, rel_field(img, s, o + 4), 1, RW_MAP_TABLE);
+	}
+}
+
 /* Existing sites are patched at run time: they never move. */
 static void scan_sites(struct rw_image *img, struct rw_maps *m)
 {
@@ -179,6 +189,7 @@ int rw_maps_build(struct rw_image *img, struct rw_maps *m)
 	for (size_t t = 0; t < sizeof rw_linux_tables /
 				  sizeof rw_linux_tables[0]; t++)
 		scan_reltab(img, m, &rw_linux_tables[t]);
+	scan_extable(img, m);
 	scan_sites(img, m);
 	return 0;
 }

@@ -8,7 +8,8 @@ Checks: --check passes on the rewritten good image and its report has 1
 pass site, 1 trap site (hlt between two targets), 0 unresolved; objdump
 counts agree with the report; the branch target in the middle of a
 would-be window kept its bytes; the relocated call still calls helper;
-the new PT_LOAD keeps p_vaddr - p_paddr = 0xC0000000; rewriting the
+the new PT_LOAD keeps p_vaddr - p_paddr = 0xC0000000; __ex_table
+entries follow the instructions they name and stay sorted; rewriting the
 output again changes nothing; the bad image fails --check naming
 "island".  Exit 0 when all hold, 1 with one line per problem.
 """
@@ -56,6 +57,35 @@ def file_bytes(readelf, image, addr, n):
     return None
 
 
+def section(readelf, image, name):
+    """(address, bytes) of a section, through readelf -S."""
+    out = run([readelf, "-SW", image]).stdout
+    m = re.search(r"\]\s+%s\s+\S+\s+([0-9a-f]{8}) ([0-9a-f]{6}) "
+                  r"([0-9a-f]{6})" % re.escape(name), out)
+    if not m:
+        return None, b""
+    va, off, size = (int(m.group(i), 16) for i in (1, 2, 3))
+    with open(image, "rb") as f:
+        f.seek(off)
+        return va, f.read(size)
+
+
+def check_extable(a, out):
+    """__ex_table entries follow the moved pops and stay sorted."""
+    va, tab = section(a.readelf, out, "__ex_table")
+    tva, text = section(a.readelf, out, ".previrt.text")
+    rel = lambda o: (va + o + int.from_bytes(tab[o:o + 4], "little",
+                                             signed=True)) & 0xffffffff
+    insns = [rel(o) for o in range(0, len(tab), 12)]
+    fixes = [rel(o + 4) for o in range(0, len(tab), 12)]
+    expect(len(insns) == 2 and insns == sorted(insns) and insns == fixes,
+           "__ex_table not sorted or insn != fixup: %s %s" % (insns, fixes))
+    got = sorted(text[i - tva] for i in insns if tva and
+                 0 <= i - tva < len(text))
+    expect(got == [0x07, 0x1f], "__ex_table entries do not point at the "
+           "moved pop %%es / pop %%ds in .previrt.text: %s" % insns)
+
+
 def check_good(a):
     out = os.path.join(a.outdir, "e2e.rw.elf")
     rep = os.path.join(a.outdir, "e2e.json")
@@ -88,6 +118,7 @@ def check_good(a):
     expect(loads and all(int(v, 16) - int(p_, 16) == 0xC0000000
                          for v, p_ in loads),
            "a PT_LOAD breaks p_vaddr - p_paddr = 0xC0000000: %s" % loads)
+    check_extable(a, out)
     again = os.path.join(a.outdir, "e2e.rw2.elf")
     rep2 = os.path.join(a.outdir, "e2e2.json")
     p = run([a.rewriter, out, "-o", again, "--check", "--report", rep2])

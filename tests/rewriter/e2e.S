@@ -4,7 +4,9 @@
  * already padded (as the pass would), a branch into the middle of a
  * would-be window, PC-relative call/jmp/jcc inside windows, an
  * instruction that can only be a trap site, and an executable section
- * named like Linux's .altinstr_replacement.  Never run; only rewritten and
+ * named like Linux's .altinstr_replacement, and segment pops named by a
+ * Linux-style __ex_table (insn == fixup, as entry_32.S's RESTORE_REGS
+ * does) that must follow them into the trampoline.  Never run; only rewritten and
  * disassembled.  Runs: host build (tests/rewriter, check-e2e.py).
  */
 	.text
@@ -52,6 +54,17 @@ entry_exit:
 	popal
 	addl	$8, %esp
 	iret
+	.globl	restore_segs
+restore_segs:
+.Lex_ds:	popl	%ds
+.Lex_es:	popl	%es
+	movl	%eax, %ebx
+	ret
+
+	.section __ex_table, "a"
+	.p2align 2
+	.long	.Lex_es - ., .Lex_es - ., 0		/* insn, fixup, data */
+	.long	.Lex_ds - ., .Lex_ds - ., 0
 
 	.section .altinstr_replacement, "ax"
 	.globl	alt_code

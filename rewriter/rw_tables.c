@@ -1,0 +1,83 @@
+/*
+ * rw_tables.c - keep address tables right after instructions moved into
+ * trampolines.  Linux's __ex_table (6.1 i386: struct exception_table_entry
+ * { int insn, fixup, data; }, insn and fixup relative to their own field)
+ * names faulting instructions and their landing pads; the kernel finds an
+ * entry by the faulting EIP with a binary search, so the table is sorted
+ * by insn.  Entries whose insn or fixup moved get the trampoline copy's
+ * address, and the table is re-sorted and re-encoded in place.
+ * Runs: host tool (previrt-rewrite).
+ */
+#include <elf.h>
+#include <stdlib.h>
+#include <string.h>
+#include "rw.h"
+
+struct rw_ex { uint32_t insn, fixup; int32_t data; };
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+	p[0] = v; p[1] = v >> 8; p[2] = v >> 16; p[3] = v >> 24;
+}
+
+/* New address of the instruction that started at a (a if it stayed). */
+static uint32_t moved_to(const struct rw_plan *pl, uint32_t a)
+{
+	size_t lo = 0, hi = pl->nmoves;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (pl->moves[mid].from < a) lo = mid + 1;
+		else hi = mid;
+	}
+	return lo < pl->nmoves && pl->moves[lo].from == a
+		? pl->moves[lo].to : a;
+}
+
+static int ex_cmp(const void *a, const void *b)
+{
+	const struct rw_ex *x = a, *y = b;
+	return x->insn < y->insn ? -1 : x->insn > y->insn;
+}
+
+static int update_extable(struct rw_image *img, const struct rw_plan *pl,
+			  const struct rw_scn *s)
+{
+	size_t n = s->size / 12, changed = 0;
+	struct rw_ex *e = calloc(n + 1, sizeof *e);
+	if (!e) return rw_err(img, "out of memory");
+	uint8_t *p = img->buf + s->off;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t at = s->addr + i * 12;
+		uint32_t insn = at + le32(p + i * 12);
+		uint32_t fix = at + 4 + le32(p + i * 12 + 4);
+		e[i] = (struct rw_ex){ moved_to(pl, insn), moved_to(pl, fix),
+				       (int32_t)le32(p + i * 12 + 8) };
+		changed += e[i].insn != insn || e[i].fixup != fix;
+	}
+	if (changed) {
+		qsort(e, n, sizeof *e, ex_cmp);
+		for (size_t i = 0; i < n; i++) {
+			uint32_t at = s->addr + i * 12;
+			put_le32(p + i * 12, e[i].insn - at);
+			put_le32(p + i * 12 + 4, e[i].fixup - (at + 4));
+			put_le32(p + i * 12 + 8, (uint32_t)e[i].data);
+		}
+	}
+	free(e);
+	return 0;
+}
+
+int rw_tables_update(struct rw_image *img, const struct rw_plan *pl)
+{
+	const struct rw_scn *s = rw_scn_named(img, "__ex_table");
+	if (!pl->nmoves || !s || s->type == SHT_NOBITS ||
+	    !(s->flags & SHF_ALLOC))
+		return 0;
+	return update_extable(img, pl, s);
+}
