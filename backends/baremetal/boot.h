@@ -22,6 +22,7 @@ struct bm_boot {
 	char guest_cmdline[512];
 	const char *selftest;                  /* bm.selftest=NAME */
 	int stats;                             /* bm.stats */
+	int trace;                             /* bm.trace: heartbeat */
 };
 
 extern struct bm_boot bm_boot;

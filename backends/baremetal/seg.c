@@ -17,17 +17,27 @@ static uint8_t gstatus[BM_GUEST_GDT_MAX];   /* enum bm_demote, 0xff absent */
 static const char *gwhy[BM_GUEST_GDT_MAX];
 static unsigned gcount;                     /* entries synced */
 static uint16_t shown[S_N];                 /* guest view of boot segs */
+static uint16_t cur[S_N];                   /* real selector in use */
 static uint16_t guest_tr;
 static uint32_t idt_base, idt_limit;
 static int tss_stale = 1, idt_stale = 1;
 static uint32_t tss_esp0, tss_ss0, tss_va;
 uint32_t bm_seg_syncs, bm_seg_fast_gate;
 
+static uint16_t boot_sel(int k, int user)
+{
+	if (k == S_CS)
+		return user ? BM_SEL_GUCODE : BM_SEL_GCODE;
+	return user ? BM_SEL_GUDATA : BM_SEL_GDATA;
+}
+
 void bm_seg_init(struct ab_vm *vm, const struct ab_regs *r)
 {
 	(void)vm;
 	shown[S_CS] = r->cs; shown[S_SS] = r->ss; shown[S_DS] = r->ds;
 	shown[S_ES] = r->es; shown[S_FS] = r->fs; shown[S_GS] = r->gs;
+	for (int k = 0; k < S_N; k++)
+		cur[k] = boot_sel(k, 0);
 	for (unsigned i = 0; i < BM_GUEST_GDT_MAX; i++)
 		gstatus[i] = 0xff;
 }
@@ -90,6 +100,9 @@ void bm_seg_invalidate(struct ab_vm *vm)
 	tss_stale = idt_stale = 1;
 }
 
+static uint16_t translate(const struct ab_regs *r, uint16_t sel, int k,
+			  int user);
+
 static int usable(uint16_t sel)
 {
 	unsigned i = sel >> 3;
@@ -107,8 +120,24 @@ static void forbidden(const struct ab_regs *r, uint16_t sel)
 }
 
 /* Real selector for guest selector sel in register slot k. */
+static int is_boot(uint16_t real)
+{
+	return (real >> 3) >= BM_GUEST_GDT_MAX;
+}
+
+/* Real selector for guest selector sel in register slot k.  Like the
+ * CPU's descriptor cache, a register still holding the selector it had
+ * under the boot descriptors keeps them until the guest loads it anew. */
 static uint16_t to_real(const struct ab_regs *r, uint16_t sel, int k,
 			int user)
+{
+	if (sel == shown[k] && is_boot(cur[k]))
+		return cur[k] = boot_sel(k, user);
+	return cur[k] = translate(r, sel, k, user);
+}
+
+static uint16_t translate(const struct ab_regs *r, uint16_t sel, int k,
+			  int user)
 {
 	if (gcount && usable(sel)) {
 		uint16_t real = bm_sel_to_real(sel);
@@ -121,14 +150,13 @@ static uint16_t to_real(const struct ab_regs *r, uint16_t sel, int k,
 	if (gcount)
 		forbidden(r, sel);
 	shown[k] = sel;
-	if (k == S_CS)
-		return user ? BM_SEL_GUCODE : BM_SEL_GCODE;
-	return user ? BM_SEL_GUDATA : BM_SEL_GDATA;
+	return boot_sel(k, user);
 }
 
 static uint16_t to_guest(uint16_t real, int k)
 {
-	if ((real >> 3) >= BM_GUEST_GDT_MAX)
+	cur[k] = real;
+	if (is_boot(real))
 		return shown[k];
 	return bm_sel_to_guest(real);
 }

@@ -82,6 +82,8 @@ void boot_option(const char *w, size_t len)
 	static char buf[32];
 	if (len == 8 && !bm_strncmp(w, "bm.stats", 8)) {
 		bm_boot.stats = 1;
+	} else if (len == 8 && !bm_strncmp(w, "bm.trace", 8)) {
+		bm_boot.trace = 1;
 	} else if (len > 12 && len < 12 + sizeof buf &&
 		   !bm_strncmp(w, "bm.selftest=", 12)) {
 		memcpy(buf, w + 12, len - 12);

@@ -161,9 +161,13 @@ void bm_vm_kill(const struct ab_regs *r, const char *fmt, ...)
 void bm_vm_bad_return(struct ab_regs *r)
 {
 	struct ab_regs *g = (struct ab_regs *)(uintptr_t)
-		(bm_trap_stack_top() - 16 - sizeof(struct ab_regs));
-	bm_vm_kill(g, "forbidden selector %x on entry (%s)", r->error_code,
-		   bm_exc_name(r->entry_vector));
+		(bm_trap_stack_top() - sizeof(struct ab_regs));
+	const char *what = r->eip >= (uint32_t)(uintptr_t)bm_iret ?
+		"cs/ss" : "data segment";
+	bm_vm_kill(g, "forbidden selector %x on entry (%s loading %s: cs %x "
+		   "ss %x ds %x es %x fs %x gs %x)", r->error_code,
+		   bm_exc_name(r->entry_vector), what, g->cs, g->ss, g->ds,
+		   g->es, g->fs, g->gs);
 }
 
 /* ---- wedge and first entry -------------------------------------------- */
@@ -203,7 +207,7 @@ void bm_vm_start(struct bm_boot *b)
 		bm_panic("no page for the shadow page directory");
 	vm->mmu.stub_hpa = BM_V2P(vm->stubs);
 	struct ab_regs *r = (struct ab_regs *)(uintptr_t)
-		(bm_trap_stack_top() - 16 - sizeof(struct ab_regs));
+		(bm_trap_stack_top() - sizeof(struct ab_regs));
 	memset(r, 0, sizeof *r);
 	bm_guest_load(vm, b, r);
 	bm_seg_init(vm, r);
@@ -282,6 +286,7 @@ void bm_vm_trap(struct ab_regs *r, unsigned vec)
 	struct ab_vm *vm = &bm_vm;
 	vm->exits[vec]++;
 	bm_frame_to_guest(r);
+	bm_guest_sync(vm);
 	switch (vec) {
 	case 14: guest_page_fault(vm, r); break;
 	case 13: guest_gp(vm, r); break;
@@ -304,11 +309,21 @@ void bm_vm_trap(struct ab_regs *r, unsigned vec)
 void bm_vm_timer(struct ab_regs *r)
 {
 	struct ab_vm *vm = &bm_vm;
-	vm->exits[BM_VEC_IRQ0]++;
+	if (++vm->exits[BM_VEC_IRQ0] % 1000 == 0 && bm_boot.trace)
+		bm_printf("monitor: trace eip %x cs %x esp %x vif %u pending "
+			  "%u deadline %u ms now %u ms exits gp %u pf %u rt %u "
+			  "sys %u\n", r->eip, r->cs,
+			  r->esp, !vm->sh->upcall_mask, vm->sh->upcall_pending,
+			  (uint32_t)(vm->deadline_ns / 1000000),
+			  (uint32_t)(bm_now_ns() / 1000000),
+			  (uint32_t)vm->exits[13], (uint32_t)vm->exits[14],
+			  (uint32_t)vm->exits[BM_VEC_RUNTIME],
+			  (uint32_t)vm->exits[BM_VEC_SYSCALL]);
 	if (!vm->deadline_ns || bm_now_ns() < vm->deadline_ns)
 		return;
 	vm->deadline_ns = 0;
 	bm_frame_to_guest(r);
+	bm_guest_sync(vm);
 	ab_timer_expired(vm->vcpu, r);
 	bm_frame_to_real(vm, r);
 }

@@ -50,5 +50,6 @@ int bm_guest_read(struct ab_vm *vm, uint32_t va, void *buf, uint32_t n);
  * fill the first frame (guest view); print statistics. */
 void bm_guest_load(struct ab_vm *vm, struct bm_boot *b, struct ab_regs *r);
 void bm_guest_stats(struct ab_vm *vm);
+void bm_guest_sync(struct ab_vm *vm);
 
 #endif

@@ -1,0 +1,98 @@
+/*
+ * ab-glue.c - the monitor's use of the afterburner runtime: load, patch
+ * and start the guest from the multiboot modules, keep the runtime's
+ * virtual CPL in step with the real ring (the fast system-call gate
+ * enters ring 1 without the monitor), follow lgdt/lidt/ltr and segment
+ * changes (ab_backend_set_mode), print statistics.  Runs: monitor ring 0.
+ */
+#include "previrt/afterburner.h"
+#include "bm.h"
+#include "seg.h"
+#include "vm.h"
+
+static struct ab_vcpu bm_vcpu;
+static struct ab_dtr boot_gdtr;       /* GDTR before the guest's lgdt */
+static int gdt_loaded;
+
+/* "path args" of a module string: the args, or NULL. */
+static const char *module_args(const char *s)
+{
+	while (*s && *s != ' ')
+		s++;
+	while (*s == ' ')
+		s++;
+	return *s ? s : NULL;
+}
+
+static unsigned guest_modules(struct bm_boot *b, struct ab_module *m)
+{
+	unsigned n = 0;
+	for (unsigned i = 1; i < b->nmods; i++, n++) {
+		m[n].data = BM_P2V(b->mods[i].pa);
+		m[n].size = b->mods[i].len;
+		m[n].cmdline = module_args(b->mods[i].name);
+	}
+	return n;
+}
+
+void bm_guest_load(struct ab_vm *vm, struct bm_boot *b, struct ab_regs *r)
+{
+	struct ab_vcpu *v = &bm_vcpu;
+	struct ab_module mods[BM_MAX_MODS];
+	vm->vcpu = v;
+	ab_vcpu_init(v, vm, vm->sh);
+	if (ab_load_elf(v, BM_P2V(b->mods[0].pa), b->mods[0].len) < 0)
+		bm_panic("cannot load the guest: %s", v->err);
+	if (ab_patch_all(v) < 0)
+		bm_panic("cannot patch the guest: %s", v->err);
+	if (ab_load_start(v, vm->ram_size, b->guest_cmdline, mods,
+			  guest_modules(b, mods), r) < 0)
+		bm_panic("cannot start the guest: %s", v->err);
+	if (v->img.phys_offset)
+		vm->mmu.stub_alias = AB_WEDGE_STUBS - v->img.phys_offset;
+	boot_gdtr = v->gdtr;
+	bm_printf("monitor: guest entry 0x%08x, %u sites patched, "
+		  "%u MiB RAM, command line \"%s\"\n", v->img.entry,
+		  v->img.nsites, vm->ram_size >> 20, b->guest_cmdline);
+}
+
+/* The real ring says where the guest is (a fast int $0x80 reaches ring 1
+ * without the monitor): tell the runtime before it decides anything. */
+void bm_guest_sync(struct ab_vm *vm)
+{
+	vm->vcpu->cpl = vm->cpl;
+}
+
+void ab_backend_set_mode(struct ab_vm *vm, const struct ab_regs *r, int cpl)
+{
+	struct ab_vcpu *v = vm->vcpu;
+	(void)r;
+	vm->cpl = cpl;
+	if (!gdt_loaded && (v->gdtr.base != boot_gdtr.base ||
+			    v->gdtr.limit != boot_gdtr.limit))
+		gdt_loaded = 1;
+	if (gdt_loaded)
+		bm_seg_sync(vm, v->gdtr.base, v->gdtr.limit);
+	bm_seg_set_tr(vm, v->tr);
+	bm_seg_set_idt(vm, v->idtr.base, v->idtr.limit);
+}
+
+static void stats_line(void *ctx, const char *line)
+{
+	(void)ctx;
+	bm_printf("%s", line);
+}
+
+void bm_guest_stats(struct ab_vm *vm)
+{
+	ab_stats_print(vm->vcpu, stats_line, 0);
+	bm_printf("stat monitor pf-fills %u pf-reflected %u gdt-syncs %u "
+		  "fast-gate %u pages-free %u\n", (uint32_t)vm->pf_fills,
+		  (uint32_t)vm->pf_reflected, bm_seg_syncs, bm_seg_fast_gate,
+		  bm_pages_free());
+	static const unsigned vecs[] = { 13, 14, BM_VEC_IRQ0, BM_VEC_SYSCALL,
+					 BM_VEC_RUNTIME };
+	for (unsigned i = 0; i < sizeof vecs / sizeof vecs[0]; i++)
+		bm_printf("stat monitor exits vector 0x%x %u\n", vecs[i],
+			  (uint32_t)vm->exits[vecs[i]]);
+}
