@@ -10,7 +10,12 @@ shift 5 2>/dev/null || shift 4
 [ "${1:-}" = "--" ] && shift
 out=$(mktemp) err=$(mktemp)
 trap 'rm -f "$out" "$err"' EXIT
-timeout 120 "$bin" "$image" "$@" </dev/null >"$out" 2>"$err"
+# HOSTED_INPUT: bytes for the guest's console input (else /dev/null)
+if [ -n "${HOSTED_INPUT:-}" ]; then
+  printf '%s' "$HOSTED_INPUT" | timeout 120 "$bin" "$image" "$@" >"$out" 2>"$err"
+else
+  timeout 120 "$bin" "$image" "$@" </dev/null >"$out" 2>"$err"
+fi
 rc=$?
 cat "$out"; cat "$err" >&2
 fail=0

@@ -7,6 +7,8 @@
  *   PRIVATE jump into the runtime's private area above the wedge
  *   BADSITE a site whose bytes are not its recorded class: refused
  *   TRIPLE  #UD with an empty IDT: #DF, then a triple fault
+ *   ECHO    read one byte from the UART (polling LSR), echo it, exit
+ *           with it as the status
  * Runs: guest kernel (ring 0 natively; deprivileged under previrt), flat,
  * paging off, linked at 0x100000.  Sites are recorded by the PV macro in
  * the site-table ABI (sites.h), as the compiler pass would.
@@ -16,6 +18,7 @@
 #define MODE_PRIVATE 3
 #define MODE_BADSITE 4
 #define MODE_TRIPLE 5
+#define MODE_ECHO 6
 #define CLS_CLI 0
 #define CLS_STI 1
 #define CLS_IRET 4
@@ -61,6 +64,15 @@ start:
 	jmp *%eax
 #elif MODE == MODE_BADSITE
 	PV CLS_CLI, 8, 1, sti
+#elif MODE == MODE_ECHO
+	movw $0x3fd, %dx
+1:	PV CLS_IO, 5, 1, inb %dx, %al
+	testb $1, %al
+	jz 1b
+	movw $0x3f8, %dx
+	PV CLS_IO, 5, 1, inb %dx, %al
+	PV CLS_IO, 5, 1, outb %al, %dx
+	PV CLS_IO, 5, 2, outb %al, $0xf4
 #elif MODE == MODE_TRIPLE
 	PV CLS_LOAD_DT, 7, 7, lidt idtr_empty
 	ud2
