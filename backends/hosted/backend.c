@@ -18,8 +18,19 @@ uint64_t ho_now(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* Base of the guest descriptor sel (0 for null or unreadable). */
+static uint32_t seg_base(struct ab_vm *vm, uint16_t sel)
+{
+	uint32_t d[2];
+	if (!(sel & ~3) || ab_vcpu_desc(&vm->vcpu, sel, d) < 0)
+		return 0;
+	return ab_desc_base(d);
+}
+
 void ab_backend_set_mode(struct ab_vm *vm, const struct ab_regs *r, int cpl)
 {
+	vm->fs_base = seg_base(vm, r->fs);
+	vm->gs_base = seg_base(vm, r->gs);
 	int to_user = cpl == 3 && vm->cpl != 3;
 	if (to_user)
 		ho_tlb_drop_super(vm);        /* user must not see them */

@@ -30,6 +30,7 @@ struct ab_vm {
 	struct ab_vcpu vcpu;
 	struct ab_regs r;          /* guest registers, virtual selectors */
 	int cpl;                   /* as last set by ab_backend_set_mode */
+	uint32_t fs_base, gs_base; /* of the guest's %fs / %gs descriptors */
 	int paging;
 	int memfd;
 	uint8_t *ram;              /* host view of guest-physical memory */

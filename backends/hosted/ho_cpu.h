@@ -10,10 +10,16 @@
 #define HO_CPU_H
 #include <stdint.h>
 
-static inline void ho_load_data_segs(uint16_t sel)
+/* DS ES FS GS := sel, then the guest's FS and GS bases (the guest
+ * kernel's segment loads are emulated: the selectors are the backend's
+ * flat ones, the bases come from the guest's descriptors). */
+static inline void ho_load_data_segs(uint16_t sel, uint64_t fs_base,
+				     uint64_t gs_base)
 {
-	__asm__ volatile("movw %0, %%ds\n\tmovw %0, %%es\n\tmovw %0, %%gs"
-			 :: "r"(sel) : "memory");
+	__asm__ volatile("movw %0, %%ds\n\tmovw %0, %%es\n\t"
+			 "movw %0, %%fs\n\tmovw %0, %%gs\n\t"
+			 "wrfsbase %1\n\twrgsbase %2"
+			 :: "r"(sel), "r"(fs_base), "r"(gs_base) : "memory");
 }
 
 static inline uint16_t ho_read_ds(void)

@@ -90,7 +90,8 @@ static void regs_out(struct ab_vm *vm, ucontext_t *uc)
 	g[REG_CSGSFS] = (greg_t)(cs | ((uint64_t)g[REG_CSGSFS] & 0xffffffff0000ull)
 				 | ss << 48);
 	uc->uc_flags |= UC_STRICT_RESTORE_SS;
-	ho_load_data_segs(user ? HO_SEL_UDATA : HO_SEL_DS);
+	ho_load_data_segs(user ? HO_SEL_UDATA : HO_SEL_DS, vm->fs_base,
+			  vm->gs_base);
 }
 
 /* The backend itself faulted: not the guest's doing. */
@@ -267,7 +268,8 @@ void ho_fast_site(void)
 	f->rfl = (r->eflags & ~(FL_TF | FL_NT | FL_AC | IOPL)) | FL_IF | 2;
 	f->cs = user ? HO_SEL_UCODE : HO_SEL_CS32;
 	f->ss = user ? HO_SEL_UDATA : HO_SEL_DS;
-	ho_load_data_segs(user ? HO_SEL_UDATA : HO_SEL_DS);
+	ho_load_data_segs(user ? HO_SEL_UDATA : HO_SEL_DS, vm->fs_base,
+			  vm->gs_base);
 }
 
 static int handle(int sig, void (*fn)(int, siginfo_t *, void *))

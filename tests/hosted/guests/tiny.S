@@ -1,7 +1,8 @@
 /*
  * tiny.S - tiny PVH test guests for the hosted backend, one per -DMODE:
  *   HELLO   print over the UART through patched sites (call and inline),
- *           take timer interrupts through a guest IDT, exit 42 on 0xf4
+ *           take timer interrupts through a guest IDT, read through %fs
+ *           and %gs with non-zero descriptor bases, exit 42 on 0xf4
  *   ESCAPE  far-jump to 64-bit code and try a host open(2): the sandbox
  *           must stop it
  *   PRIVATE jump into the runtime's private area above the wedge
@@ -25,6 +26,7 @@
 #define CLS_HLT 5
 #define CLS_IO 8
 #define CLS_LOAD_DT 10
+#define CLS_SEG_LOAD 29
 
 /* One site: instruction of ilen bytes, NOPs up to pad, one
  * .previrt.sites entry (the patcher re-checks the length). */
@@ -54,6 +56,9 @@ start:
 #if MODE == MODE_HELLO
 	call timer_test
 	movl $msg_ok, %esi
+	call puts
+	call seg_base_test
+	movl $msg_seg, %esi
 	call puts
 	movb $42, %al
 	PV CLS_IO, 5, 2, outb %al, $0xf4
@@ -125,6 +130,24 @@ timer_test:
 	jmp 1b
 2:	ret
 
+/* GDT entry 4 gets base = magic; %fs and %gs load it (emulated
+ * sites); %fs:0 and %gs:4 must read magic's words.  Else hang. */
+seg_base_test:
+	movl $magic, %eax
+	movw %ax, gdt + 0x20 + 2
+	shrl $16, %eax
+	movb %al, gdt + 0x20 + 4
+	movb %ah, gdt + 0x20 + 7
+	movl $0x20, %eax
+	PV CLS_SEG_LOAD, 5, 2, movl %eax, %fs
+	PV CLS_SEG_LOAD, 5, 2, movl %eax, %gs
+	cmpl $0x600dbeef, %fs:0
+	jne 1f
+	cmpl $0x12345678, %gs:4
+	jne 1f
+	ret
+1:	jmp 1b
+
 tick:
 	pushl %eax
 	incl ticks
@@ -155,7 +178,8 @@ gdt:	.quad 0
 	.quad 0
 	.quad 0x00cf9a000000ffff        /* 0x10 code */
 	.quad 0x00cf92000000ffff        /* 0x18 data */
-gdtr:	.word 4 * 8 - 1
+	.quad 0x00cf92000000ffff        /* 0x20 data, base set at run time */
+gdtr:	.word 5 * 8 - 1
 	.long gdt
 idtr:	.word 256 * 8 - 1
 	.long idt
@@ -164,6 +188,8 @@ idtr_empty: .word 0
 ticks:	.long 0
 msg_start: .asciz "tiny: start\n"
 msg_ok:	.asciz "tiny: three timer ticks ok\n"
+msg_seg: .asciz "tiny: fs and gs bases ok\n"
+magic:	.long 0x600dbeef, 0x12345678
 	.bss
 	.balign 8
 idt:	.space 256 * 8
