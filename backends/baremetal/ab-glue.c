@@ -35,6 +35,46 @@ static unsigned guest_modules(struct bm_boot *b, struct ab_module *m)
 	return n;
 }
 
+/* Segment-register loads and reads of DS/ES/FS/GS need no monitor in
+ * ring 1: the guest's selectors are kept as they are in those registers
+ * (its RPL-0 selectors are valid for the DPL-1 demoted descriptors), so
+ * loads and reads are exact natively.  CS/SS reads show RPL 1 and SS
+ * loads fault: those stay patched. */
+static int native_seg_ok(const struct ab_site *s)
+{
+	struct pv_insn in;
+	if (pv_insn_decode(s->orig, s->insn_len, &in) != PV_INSN_SENSITIVE)
+		return 0;
+	int data_sreg = in.has_modrm && (in.reg == 0 || in.reg >= 3) &&
+		in.reg <= 5;
+	if (s->cls == PV_CLASS_SEG_LOAD)
+		return (!in.two_byte && in.op == 0x8e && data_sreg) ||
+			(!in.two_byte && (in.op == 0x07 || in.op == 0x1f)) ||
+			(in.two_byte && (in.op == 0xa1 || in.op == 0xa9));
+	if (s->cls == PV_CLASS_SEG_READ)
+		return (!in.two_byte && in.op == 0x8c && data_sreg) ||
+			(!in.two_byte && (in.op == 0x06 || in.op == 0x1e)) ||
+			(in.two_byte && (in.op == 0xa0 || in.op == 0xa8));
+	return 0;
+}
+
+/* Put the original instruction (and its NOPs) back at native sites. */
+static unsigned unpatch_native(struct ab_vcpu *v)
+{
+	unsigned n = 0;
+	for (uint32_t i = 0; i < v->img.nsites; i++) {
+		struct ab_site *s = &v->img.sites[i];
+		if (s->origin == PV_ORIGIN_TRAP || !native_seg_ok(s))
+			continue;
+		uint8_t *p = ab_backend_gpa(v->vm, s->addr - v->img.phys_offset,
+					    s->len);
+		memcpy(p, s->orig, s->insn_len);
+		memset(p + s->insn_len, PV_NOP, s->len - s->insn_len);
+		n++;
+	}
+	return n;
+}
+
 void bm_guest_load(struct ab_vm *vm, struct bm_boot *b, struct ab_regs *r)
 {
 	struct ab_vcpu *v = &bm_vcpu;
@@ -45,15 +85,17 @@ void bm_guest_load(struct ab_vm *vm, struct bm_boot *b, struct ab_regs *r)
 		bm_panic("cannot load the guest: %s", v->err);
 	if (ab_patch_all(v) < 0)
 		bm_panic("cannot patch the guest: %s", v->err);
+	unsigned native = unpatch_native(v);
 	if (ab_load_start(v, vm->ram_size, b->guest_cmdline, mods,
 			  guest_modules(b, mods), r) < 0)
 		bm_panic("cannot start the guest: %s", v->err);
 	if (v->img.phys_offset)
 		vm->mmu.stub_alias = AB_WEDGE_STUBS - v->img.phys_offset;
 	boot_gdtr = v->gdtr;
-	bm_printf("monitor: guest entry 0x%08x, %u sites patched, "
-		  "%u MiB RAM, command line \"%s\"\n", v->img.entry,
-		  v->img.nsites, vm->ram_size >> 20, b->guest_cmdline);
+	bm_printf("monitor: guest entry 0x%08x, %u sites patched (%u segment "
+		  "sites left native), %u MiB RAM, command line \"%s\"\n",
+		  v->img.entry, v->img.nsites - native, native,
+		  vm->ram_size >> 20, b->guest_cmdline);
 }
 
 /* The real ring says where the guest is (a fast int $0x80 reaches ring 1
@@ -93,6 +135,8 @@ void bm_guest_stats(struct ab_vm *vm)
 	static const unsigned vecs[] = { 13, 14, BM_VEC_IRQ0, BM_VEC_SYSCALL,
 					 BM_VEC_RUNTIME };
 	for (unsigned i = 0; i < sizeof vecs / sizeof vecs[0]; i++)
-		bm_printf("stat monitor exits vector 0x%x %u\n", vecs[i],
-			  (uint32_t)vm->exits[vecs[i]]);
+		bm_printf("stat monitor exits vector 0x%x %u cycles/exit %u\n",
+			  vecs[i], (uint32_t)vm->exits[vecs[i]],
+			  vm->exits[vecs[i]] ? (uint32_t)(vm->cycles[vecs[i]] /
+						vm->exits[vecs[i]]) : 0);
 }

@@ -76,7 +76,7 @@ void bm_seg_sync(struct ab_vm *vm, uint32_t base, uint16_t limit)
 		gstatus[i] = 0xff;
 	}
 	gcount = n;
-	tss_stale = idt_stale = 1;
+	tss_stale = 1;
 }
 
 void bm_seg_set_tr(struct ab_vm *vm, uint16_t tr)
@@ -89,6 +89,8 @@ void bm_seg_set_tr(struct ab_vm *vm, uint16_t tr)
 void bm_seg_set_idt(struct ab_vm *vm, uint32_t base, uint16_t limit)
 {
 	(void)vm;
+	if (base == idt_base && limit == idt_limit)
+		return;
 	idt_base = base;
 	idt_limit = limit;
 	idt_stale = 1;
@@ -140,10 +142,9 @@ static uint16_t translate(const struct ab_regs *r, uint16_t sel, int k,
 			  int user)
 {
 	if (gcount && usable(sel)) {
-		uint16_t real = bm_sel_to_real(sel);
 		if (k == S_CS || k == S_SS)
-			real = (real & ~3u) | (user ? 3 : 1);
-		return real;
+			return (sel & ~3u) | (user ? 3 : 1);
+		return sel;              /* data: the guest's own RPL */
 	}
 	if ((sel & ~3u) == 0 && k != S_CS && k != S_SS)
 		return 0;
@@ -158,7 +159,7 @@ static uint16_t to_guest(uint16_t real, int k)
 	cur[k] = real;
 	if (is_boot(real))
 		return shown[k];
-	return bm_sel_to_guest(real);
+	return k == S_CS || k == S_SS ? bm_sel_to_guest(real) : real;
 }
 
 void bm_frame_to_guest(struct ab_regs *r)

@@ -61,8 +61,10 @@ void bm_trap(struct ab_regs *r)
 {
 	unsigned vec = r->entry_vector;
 	if (r->cs & 3) {
+		uint64_t t0 = rdtsc();
 		write_cr0(read_cr0() & ~CR0_WP);
 		guest_trap(r, vec);
+		bm_vm.cycles[vec] += rdtsc() - t0;
 		write_cr0(read_cr0() | CR0_WP);
 		return;
 	}

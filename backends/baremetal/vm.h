@@ -23,6 +23,7 @@ struct ab_vm {
 	uint32_t alloc_end;
 	uint32_t fast_syscall;         /* 1: IDT 0x80 goes straight to guest */
 	uint64_t exits[256];           /* monitor entries per real vector */
+	uint64_t cycles[256];          /* TSC cycles spent in the monitor */
 	uint64_t pf_fills, pf_reflected;
 };
 
