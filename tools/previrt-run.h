@@ -51,6 +51,9 @@ int pr_run_native(const struct pr_opts *o);
 /* run-hosted.c */
 int pr_run_hosted(const struct pr_opts *o);
 
+/* run-baremetal.c */
+int pr_run_baremetal(const struct pr_opts *o);
+
 /* previrt-run.c: start argv as a child (its stderr on errfd unless
  * errfd < 0) and wait for it at most timeout seconds; returns the child's
  * raw wait status, or -1 on timeout (the child is killed) or on failure
