@@ -243,51 +243,74 @@ static int handler_stack(struct ab_vcpu *v, int new_cpl, uint32_t *esp,
 	return 0;
 }
 
-int ab_vcpu_deliver(struct ab_vcpu *v, struct ab_regs *r, unsigned vector,
-		    int soft, int has_err, uint32_t error)
+/* The gate for vector: 0 with selector, offset, type (0xe/0xf), DPL;
+ * -1 if outside the IDT or unreadable, -2 if not a present 32-bit gate. */
+static int read_gate(struct ab_vcpu *v, unsigned vector, uint16_t *sel,
+		     uint32_t *off, unsigned *type, unsigned *dpl)
 {
-	uint32_t g[2], d[2], e, va, sp;
-	uint16_t ss;
-	int ret = -1;
-	v->in_delivery++;
+	uint32_t g[2], e, va;
 	if (vector * 8 + 7 > v->idtr.limit ||
-	    ab_vcpu_read(v, v->idtr.base + vector * 8, g, 8, 0, &e, &va) < 0) {
-		ret = delivery_failed(v, r, vector, "IDT unreadable");
-		goto out;
+	    ab_vcpu_read(v, v->idtr.base + vector * 8, g, 8, 0, &e, &va) < 0)
+		return -1;
+	*type = (g[1] >> 8) & 0x1f;
+	*dpl = (g[1] >> 13) & 3;
+	*sel = (uint16_t)(g[0] >> 16);
+	*off = (g[0] & 0xffff) | (g[1] & 0xffff0000u);
+	return (g[1] & 0x8000) && (*type == 0xe || *type == 0xf) ? 0 : -2;
+}
+
+/* Push the interrupt frame on the handler's stack (ss:esp if the level
+ * changes, eflags, cs, eip, error code).  0 or -1 (#PF, CR2 set). */
+static int push_frame(struct ab_vcpu *v, const struct ab_regs *r,
+		      uint32_t *sp, int new_cpl, int has_err, uint32_t error)
+{
+	if (new_cpl != v->cpl && (push32(v, sp, r->ss, new_cpl) < 0 ||
+				  push32(v, sp, r->esp, new_cpl) < 0))
+		return -1;
+	if (push32(v, sp, eflags_image(v, r), new_cpl) < 0 ||
+	    push32(v, sp, r->cs, new_cpl) < 0 ||
+	    push32(v, sp, r->eip, new_cpl) < 0 ||
+	    (has_err && push32(v, sp, error, new_cpl) < 0))
+		return -1;
+	return 0;
+}
+
+/* Privilege level of the handler: its code segment's DPL (0 or 3),
+ * never above the current one.  -1 if the selector is bad. */
+static int handler_cpl(struct ab_vcpu *v, uint16_t sel)
+{
+	uint32_t d[2];
+	if (ab_vcpu_desc(v, sel, d) < 0 || !(d[1] & 0x8000))
+		return -1;
+	int cpl = ((d[1] >> 13) & 3) == 3 ? 3 : 0;
+	return cpl > v->cpl ? v->cpl : cpl;
+}
+
+static int deliver(struct ab_vcpu *v, struct ab_regs *r, unsigned vector,
+		   int soft, int has_err, uint32_t error)
+{
+	uint16_t sel, ss;
+	uint32_t off, sp;
+	unsigned type, dpl;
+	int gate = read_gate(v, vector, &sel, &off, &type, &dpl);
+	if (gate == 0 && soft && dpl < (unsigned)v->cpl) { /* int n check */
+		v->in_delivery--;        /* the #GP is not a nested fault */
+		int ret = ab_vcpu_deliver(v, r, 13, 0, 1, vector * 8 + 2);
+		v->in_delivery++;
+		return ret;
 	}
-	unsigned type = (g[1] >> 8) & 0x1f, dpl = (g[1] >> 13) & 3;
-	if (soft && dpl < (unsigned)v->cpl) {       /* int n: gate DPL check */
-		v->in_delivery--;
-		return ab_vcpu_deliver(v, r, 13, 0, 1, vector * 8 + 2);
-	}
-	if (!(g[1] & 0x8000) || (type != 0xe && type != 0xf)) {
-		ret = delivery_failed(v, r, vector, "IDT gate not present or "
-				      "not a 32-bit interrupt/trap gate");
-		goto out;
-	}
-	uint16_t sel = (uint16_t)(g[0] >> 16);
-	uint32_t off = (g[0] & 0xffff) | (g[1] & 0xffff0000u);
-	if (ab_vcpu_desc(v, sel, d) < 0 || !(d[1] & 0x8000)) {
-		ret = delivery_failed(v, r, vector, "gate's code segment bad");
-		goto out;
-	}
-	int new_cpl = ((d[1] >> 13) & 3) == 3 ? 3 : 0;
-	if (new_cpl > v->cpl)
-		new_cpl = v->cpl;
-	if (handler_stack(v, new_cpl, &sp, &ss, r) < 0) {
-		ret = delivery_failed(v, r, vector, "TSS unreadable");
-		goto out;
-	}
-	if ((new_cpl != v->cpl && (push32(v, &sp, r->ss, new_cpl) < 0 ||
-				   push32(v, &sp, r->esp, new_cpl) < 0)) ||
-	    push32(v, &sp, eflags_image(v, r), new_cpl) < 0 ||
-	    push32(v, &sp, r->cs, new_cpl) < 0 ||
-	    push32(v, &sp, r->eip, new_cpl) < 0 ||
-	    (has_err && push32(v, &sp, error, new_cpl) < 0)) {
-		ret = delivery_failed(v, r, vector, "page fault on the "
-				      "handler stack");
-		goto out;
-	}
+	if (gate < 0)
+		return delivery_failed(v, r, vector, gate == -1 ? "IDT "
+			"unreadable" : "IDT gate not present or not a 32-bit "
+			"interrupt/trap gate");
+	int new_cpl = handler_cpl(v, sel);
+	if (new_cpl < 0)
+		return delivery_failed(v, r, vector, "gate's code segment bad");
+	if (handler_stack(v, new_cpl, &sp, &ss, r) < 0)
+		return delivery_failed(v, r, vector, "TSS unreadable");
+	if (push_frame(v, r, &sp, new_cpl, has_err, error) < 0)
+		return delivery_failed(v, r, vector, "page fault on the "
+				       "handler stack");
 	r->esp = sp;
 	r->ss = ss;
 	r->cs = (uint16_t)((sel & ~3) | new_cpl);
@@ -297,8 +320,14 @@ int ab_vcpu_deliver(struct ab_vcpu *v, struct ab_regs *r, unsigned vector,
 		ab_vcpu_set_if(v, 0);
 	v->cpl = new_cpl;
 	ab_backend_set_mode(v->vm, r, v->cpl);
-	ret = 0;
-out:
+	return 0;
+}
+
+int ab_vcpu_deliver(struct ab_vcpu *v, struct ab_regs *r, unsigned vector,
+		    int soft, int has_err, uint32_t error)
+{
+	v->in_delivery++;
+	int ret = deliver(v, r, vector, soft, has_err, error);
 	v->in_delivery--;
 	return ret;
 }
