@@ -137,7 +137,8 @@ int ab_backend_console_read(struct ab_vm *vm)
 void ab_backend_shutdown(struct ab_vm *vm, int status, const char *why)
 {
 	if (why)
-		bm_printf("monitor: guest stopped: %s\n", why);
+		bm_printf("monitor: guest stopped: %s (real ring %u)\n", why,
+			  vm->cpl ? 3u : 1u);
 	if (bm_boot.stats)
 		bm_guest_stats(vm);
 	bm_exit(why && !status ? 0x71 : status);
@@ -259,6 +260,26 @@ static void runtime_call(struct ab_vm *vm, struct ab_regs *r)
 	ab_site_call(vm->vcpu, r);
 }
 
+/* Privileged instructions that no sensitive class covers (so nothing
+ * marks or emulates them): natively they would run at CPL 0; here the
+ * guest kernel is stopped rather than shown a #GP it never expects. */
+static void unemulatable(struct ab_vm *vm, struct ab_regs *r)
+{
+	static const struct { uint8_t b[3], n; const char *name; } ops[] = {
+		{ { 0x0f, 0x33 }, 2, "rdpmc" },
+		{ { 0x0f, 0x01, 0xd1 }, 3, "xsetbv" },
+		{ { 0x0f, 0x01, 0xc8 }, 3, "monitor" },
+		{ { 0x0f, 0x01, 0xc9 }, 3, "mwait" },
+		{ { 0x0f, 0xaa }, 2, "rsm" },
+	};
+	uint8_t b[3] = { 0, 0, 0 };
+	bm_guest_read(vm, r->eip, b, 3);
+	for (unsigned i = 0; i < sizeof ops / sizeof ops[0]; i++)
+		if (!memcmp(b, ops[i].b, ops[i].n))
+			bm_vm_kill(r, "unmarked privileged instruction %s "
+				   "cannot be emulated", ops[i].name);
+}
+
 /* #GP: software interrupt through a DPL-0 gate, a write beyond the
  * guest's segment limit (the monitor's region), a forbidden selector, or
  * an instruction the runtime emulates. */
@@ -279,6 +300,8 @@ static void guest_gp(struct ab_vm *vm, struct ab_regs *r)
 	    ea.addr + ea.size - 1 >= AB_WEDGE_GUEST_END)
 		bm_vm_kill(r, "guest %s the monitor's region at 0x%08x",
 			   ea.write ? "wrote into" : "read from", ea.addr);
+	if (!err && !vm->cpl)
+		unemulatable(vm, r);
 	ab_guest_fault(vm->vcpu, r, 13, err, 0);
 }
 
