@@ -5,8 +5,10 @@ temporary directory and checks that results.md, results.json,
 results.csv and ratios.svg exist, are well-formed and complete: every
 benchmark of every measured configuration present with numeric figures,
 numeric ratios wherever the reference measured the same benchmark,
-skipped configurations with a reason.  Then it damages copies of the
-outputs and requires the checker to reject each (so it can fail).
+skipped configurations with a reason (a second run, of the Linux guest
+with an empty image directory, must skip its guest configurations and
+say why).  Then it damages copies of the outputs and requires the
+checker to reject each (so it can fail).
 Runs: host (meson test --suite bench).
 Usage: check-results.py DRIVER BUILD_DIR CONFIGS"""
 import csv, json, math, os, shutil, subprocess, sys, tempfile
@@ -42,6 +44,12 @@ def number(v, what):
     return f
 
 
+def expected(cfg, guest):
+    """The benchmarks cfg must report: user programs only for the host
+    configurations and for the Linux guest."""
+    return USER if guest == "linux" else EXPECTED[cfg]
+
+
 def check_json(d, configs):
     """results.json -> (measured config names, {(bench, cfg): row})."""
     with open(os.path.join(d, "results.json")) as f:
@@ -65,7 +73,7 @@ def check_json(d, configs):
     rows = {(r["benchmark"], r["config"]): r for r in j["results"]}
     need(len(rows) == len(j["results"]), "results.json: duplicate rows")
     for c in measured:
-        for b in EXPECTED[c]:
+        for b in expected(c, j["meta"]["guest"]):
             r = rows.get((b, c))
             need(r, f"results.json: {b} missing for {c}")
             med = number(r["median"], f"{b}/{c} median")
@@ -74,7 +82,7 @@ def check_json(d, configs):
                  f"{b}/{c}: median outside min-max")
             need(r["runs"] == j["meta"]["runs"], f"{b}/{c}: runs {r['runs']}")
             ref = REFERENCE[c]
-            if ref in measured and b in EXPECTED[ref]:
+            if ref in measured and b in expected(ref, j["meta"]["guest"]):
                 ratio = number(r["ratio"], f"{b}/{c} ratio")
                 need(ratio > 0, f"{b}/{c}: ratio {ratio}")
                 if ref == c:
@@ -194,35 +202,43 @@ def json_drop(t):
     return json.dumps(j)
 
 
+def run_driver(driver, build, configs, out, extra):
+    p = subprocess.run([sys.executable, driver, "--runs", "1", "--configs", ",".join(configs),
+                        "--build", build, "--out", out] + extra, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=240)
+    print(p.stdout.decode(errors="replace"))
+    if p.returncode != 0:
+        raise Bad(f"previrt-bench {' '.join(extra)} exited {p.returncode}")
+
+
 def main():
     if len(sys.argv) != 4:
         sys.exit(__doc__.splitlines()[-1])
     driver, build, configs = sys.argv[1], sys.argv[2], sys.argv[3].split(",")
     tmp = tempfile.mkdtemp(prefix="previrt-bench-smoke-")
-    out = os.path.join(tmp, "out")
+    out, out_linux = os.path.join(tmp, "out"), os.path.join(tmp, "out-linux")
+    # Second run: the Linux guest with an empty image directory, so its
+    # guest configurations must be skipped with a reason.
+    linux_cfgs, no_linux = ["native", "hosted", "host64"], os.path.join(tmp, "no-linux")
+    os.mkdir(no_linux)
     try:
-        p = subprocess.run([sys.executable, driver, "--runs", "1", "--configs", ",".join(configs),
-                            "--build", build, "--out", out], stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, timeout=240)
-        print(p.stdout.decode(errors="replace"))
-        if p.returncode != 0:
-            print(f"check-results: previrt-bench exited {p.returncode}")
-            return 1
-        try:
-            measured = check(out, configs)
-        except (Bad, KeyError, OSError) as e:
-            print(f"check-results: FAIL: {e}")
-            return 1
+        run_driver(driver, build, configs, out, [])
+        measured = check(out, configs)
+        run_driver(driver, build, linux_cfgs, out_linux, ["--guest", "linux", "--linux-dir", no_linux])
+        need(check(out_linux, linux_cfgs) == ["host64"], "linux run: guest configs not skipped")
         for what, d in damage(out, tmp):
             try:
                 check(d, configs)
             except (Bad, KeyError, OSError) as e:
                 print(f"check-results: damaged output rejected ({what}): {e}")
                 continue
-            print(f"check-results: FAIL: damaged output accepted ({what})")
-            return 1
-        print(f"check-results: PASS: measured {','.join(measured)}")
+            raise Bad(f"damaged output accepted ({what})")
+        print(f"check-results: PASS: measured {','.join(measured)}; linux guest run skipped "
+              "native, hosted with reasons")
         return 0
+    except (Bad, KeyError, OSError, subprocess.TimeoutExpired) as e:
+        print(f"check-results: FAIL: {e}")
+        return 1
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
