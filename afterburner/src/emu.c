@@ -73,21 +73,29 @@ static uint32_t ea(const struct ex *x)
 	return a;
 }
 
+/* Raise an exception for the instruction being emulated.  Always -1:
+ * the instruction did not complete (callers stop at once). */
+static int fault(struct ex *x, unsigned vector, uint32_t err)
+{
+	ab_vcpu_fault(x->v, x->r, vector, err);
+	return -1;
+}
+
 static int pf(struct ex *x, uint32_t err, uint32_t va)
 {
 	x->v->sh->cr[2] = va;
-	return ab_vcpu_fault(x->v, x->r, 14, err);
+	return fault(x, 14, err);
 }
 
-static int gp(struct ex *x, uint32_t err) { return ab_vcpu_fault(x->v, x->r, 13, err); }
-static int ud(struct ex *x) { return ab_vcpu_fault(x->v, x->r, 6, 0); }
+static int gp(struct ex *x, uint32_t err) { return fault(x, 13, err); }
+static int ud(struct ex *x) { return fault(x, 6, 0); }
 
 /* Guest memory at the current privilege; a #PF is raised on failure. */
 static int rd(struct ex *x, uint32_t va, void *buf, uint32_t n)
 {
 	uint32_t e, fva;
 	if (ab_vcpu_read(x->v, va, buf, n, x->v->cpl, &e, &fva) < 0)
-		return pf(x, e, fva), -1;
+		return pf(x, e, fva);
 	return 0;
 }
 
@@ -95,7 +103,7 @@ static int wr(struct ex *x, uint32_t va, const void *buf, uint32_t n)
 {
 	uint32_t e, fva;
 	if (ab_vcpu_write(x->v, va, buf, n, x->v->cpl, &e, &fva) < 0)
-		return pf(x, e, fva), -1;
+		return pf(x, e, fva);
 	return 0;
 }
 
@@ -218,7 +226,7 @@ static int seg_check(struct ex *x, unsigned n, uint16_t sel)
 	if (ab_vcpu_desc(x->v, sel, d) < 0 || !(d[1] & 0x1000))
 		return gp(x, sel & ~3u);
 	if (!(d[1] & 0x8000))
-		return ab_vcpu_fault(x->v, x->r, n == 2 ? 12 : 11, sel & ~3u);
+		return fault(x, n == 2 ? 12 : 11, sel & ~3u);
 	return 0;
 }
 
@@ -650,7 +658,8 @@ int ab_emu_insn(struct ab_vcpu *v, struct ab_regs *r, const uint8_t *bytes,
 	if (x.in.has_modrm && x.in.mod != 3 && x.in.addr16)
 		ab_vcpu_kill(v, r, "16-bit addressing is not emulated");
 	v->cls_count[x.in.cls]++;
-	return emu_table[x.in.cls](&x);
+	emu_table[x.in.cls](&x);         /* -1: it raised an exception */
+	return 0;
 }
 
 /* ================= entry points for the backends ==================== */

@@ -123,3 +123,33 @@ Test(load, start_info)
 	cr_assert_eq(fb_shared.cr[0] & 0x80000001u, 1, "PE on, PG off");
 	cr_assert(!ab_vcpu_if(&fb_vcpu));
 }
+
+/* Random corruption of a valid image: the loader and patcher must answer
+ * 0 or -1 with a message, never crash or write outside guest RAM. */
+Test(load, corrupted_images_never_crash)
+{
+	static uint8_t orig[8192];
+	size_t n = build(good, 3);
+	memcpy(orig, img, sizeof img);
+	unsigned seed = 12345, loaded = 0, refused = 0;
+	for (int round = 0; round < 3000; round++) {
+		memcpy(img, orig, sizeof img);
+		int flips = 1 + round % 8;
+		for (int k = 0; k < flips; k++) {
+			seed = seed * 1103515245u + 12345u;
+			unsigned pos = (seed >> 8) % n;
+			seed = seed * 1103515245u + 12345u;
+			img[pos] = (uint8_t)(seed >> 16);
+		}
+		fb_reset();
+		if (ab_load_elf(&fb_vcpu, img, n) == 0 &&
+		    ab_patch_all(&fb_vcpu) == 0) {
+			loaded++;
+		} else {
+			cr_assert(fb_vcpu.err[0], "a refusal has a message");
+			refused++;
+		}
+	}
+	cr_assert(loaded > 0 && refused > 0, "loaded %u refused %u", loaded,
+		  refused);
+}

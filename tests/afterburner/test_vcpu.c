@@ -261,3 +261,35 @@ Test(vcpu, tsc_msr_follows_wrmsr)
 	cr_assert_eq(r.edx, 0x100, "high half as written (edx %x)", r.edx);
 	cr_assert_eq(r.eip, 0x4004);
 }
+
+Test(vcpu, segment_loads_ltr_lret_and_rep_outs)
+{
+	struct ab_regs r = kregs();
+	const uint8_t movds[] = { 0x8e, 0xd8 }, ltr[] = { 0x0f, 0x00, 0xd8 };
+	const uint8_t lret[] = { 0xcb }, outsb[] = { 0xf3, 0x6e };
+	r.eax = 0x23;                               /* user data, valid */
+	ab_emu_insn(&fb_vcpu, &r, movds, 2, 0x4002);
+	cr_assert_eq(r.ds, 0x23);
+	cr_assert_eq(r.eip, 0x4002);
+	r.eax = 0x48;                               /* beyond the GDT */
+	ab_emu_insn(&fb_vcpu, &r, movds, 2, 0x4004);
+	cr_assert_eq(r.eip, HANDLER + 13, "#GP (eip %x ds %x)", r.eip, r.ds);
+	cr_assert_eq(get32(0x8000 - 16), 0x48, "error code = selector");
+	r = kregs();
+	r.eax = 0x28;
+	ab_emu_insn(&fb_vcpu, &r, ltr, 3, 0x4003);
+	cr_assert_eq(fb_vcpu.tr, 0x28);
+	cr_assert_eq((get32(GDT + 0x2c) >> 8) & 0xf, 0xb, "TSS marked busy");
+	put32(0x7ff8, 0x4100); put32(0x7ffc, 0x08);
+	r.esp = 0x7ff8;
+	ab_emu_insn(&fb_vcpu, &r, lret, 1, 0x4004);
+	cr_assert_eq(r.eip, 0x4100);
+	cr_assert_eq(r.esp, 0x8000);
+	memcpy(fb_vm.ram + 0x4800, "abc\n", 4);
+	r.esi = 0x4800; r.ecx = 4; r.edx = 0x3f8;
+	ab_emu_insn(&fb_vcpu, &r, outsb, 2, 0x4102);
+	cr_assert_eq(r.ecx, 0);
+	cr_assert_eq(r.esi, 0x4804);
+	cr_assert_eq(fb_vm.nout, 4);
+	cr_assert_eq(memcmp(fb_vm.out, "abc\n", 4), 0);
+}

@@ -154,7 +154,9 @@ void ab_vcpu_kill(struct ab_vcpu *v, const struct ab_regs *r,
 
 /* ---- the emulator (emu.c): one instruction at r->eip ------------------ */
 /* Emulate the sensitive instruction in bytes[0..len) as if it ran at
- * r->eip; on success r->eip = next (the caller's idea of the end). */
+ * r->eip: on success r->eip = next (the caller's idea of the end); if the
+ * instruction faults, the exception is delivered to the guest instead.
+ * Returns 0 (guest errors stop the guest through ab_backend_shutdown). */
 int ab_emu_insn(struct ab_vcpu *v, struct ab_regs *r, const uint8_t *bytes,
 		unsigned avail, uint32_t next);
 /* cpuid leaf/subleaf as the guest sees it. */
