@@ -109,7 +109,13 @@ def check_csv(d, rows):
 
 def check_md(d, configs, measured, rows):
     text = open(os.path.join(d, "results.md")).read()
-    table = [l for l in text.splitlines() if l.startswith("|")]
+    lines = text.splitlines()
+    first = next((i for i, l in enumerate(lines) if l.startswith("|")), len(lines))
+    table = []
+    for l in lines[first:]:     # the main table: the first block of rows
+        if not l.startswith("|"):
+            break
+        table.append(l)
     need(len(table) >= 3, "results.md: no table")
     head = [h.strip() for h in table[0].strip("|").split("|")]
     need(head[:2] == ["benchmark", "unit"] and head[2:] == measured,
