@@ -207,8 +207,7 @@ int bm_mmu_fault(struct bm_mmu *m, uint32_t va, uint32_t err, uint32_t *gerr)
 		return BM_PF_MONITOR;
 	}
 	int rc = bm_mmu_walk(m, va, write, user, 1, &gpa, gerr);
-	if (in_stub_alias(m, va) && !user &&
-	    (!m->paging || (rc == BM_PF_GUEST && !(*gerr & PF_P))))
+	if (in_stub_alias(m, va) && !user && !m->paging)
 		return write ? BM_PF_MONITOR : fill_stub_alias(m, va);
 	if (rc != BM_PF_FILLED)
 		return rc;

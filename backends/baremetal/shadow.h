@@ -31,7 +31,8 @@ struct bm_mmu {
 	const struct bm_mmu_env *env;
 	uint32_t ram_hpa, ram_size;      /* guest-physical 0 is host ram_hpa */
 	uint32_t high_pdes[1024 - BM_MMU_GUEST_PDES];  /* the monitor's */
-	uint32_t stub_alias;             /* VA of the stubs alias, 0 = none */
+	uint32_t stub_alias;             /* VA of the stubs alias while guest
+					    paging is off, 0 = none */
 	uint32_t stub_hpa;               /* host PA of the stub pages */
 	int paging, pse, wp;             /* guest CR0.PG, CR4.PSE, CR0.WP */
 	uint32_t gcr3;                   /* guest CR3 (guest-physical) */

@@ -228,6 +228,9 @@ Test(shadow, monitor_region_and_stub_alias)
 	cr_assert_eq(spte(0x3C002010), (STUB_HPA + 0x1000) | 0x1);
 	cr_assert_eq(bm_mmu_fault(&mmu, 0x3C001000, 2, &gerr), BM_PF_MONITOR);
 	cr_assert_eq(bm_mmu_fault(&mmu, 0x3C001000, 4, &gerr), BM_PF_BADFRAME);
+	bm_mmu_load_cr3(&mmu, GPD, 1);              /* paging on: alias gone */
+	cr_assert_eq(spte(0x3C002010), 0);
+	cr_assert_eq(bm_mmu_fault(&mmu, 0x3C002010, 0, &gerr), BM_PF_GUEST);
 }
 
 Test(shadow, walk_without_side_effects)
