@@ -5,9 +5,17 @@
  * 32-bit system calls (the guest's int $0x80 in compatibility mode) are
  * "bad arch" for this x86-64 filter and trap (SIGSYS) so run.c can hand
  * them to the guest kernel; anything else not allowed traps too, and
- * run.c stops the guest with a message.  Runs: hosted process.
+ * run.c stops the guest with a message.  A second, raw BPF filter traps
+ * every x86-64 system call made from below 4 GiB: a guest that escapes
+ * into 64-bit code cannot make even the allowed calls (the backend's own
+ * code, glibc and the vDSO all live above 4 GiB).  Runs: hosted process.
  */
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
+#include <stddef.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <string.h>
 #include "ho.h"
@@ -19,8 +27,33 @@ static const int ho_allowed[] = {
 	SCMP_SYS(exit), SCMP_SYS(exit_group), SCMP_SYS(arch_prctl),
 };
 
+/* x86-64 syscalls with instruction_pointer < 4 GiB trap; all else passes
+ * on to the libseccomp filter. */
+static int low_ip_filter(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 3),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, instruction_pointer) + 4),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { sizeof f / sizeof f[0], f };
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0) {
+		perror("previrt-hosted: seccomp low-ip filter");
+		return -1;
+	}
+	return 0;
+}
+
 int ho_sandbox(void)
 {
+	if (low_ip_filter() < 0)
+		return -1;
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_TRAP);
 	int rc = ctx ? 0 : -1;
 	if (!rc)

@@ -3,8 +3,8 @@
  *   HELLO   print over the UART through patched sites (call and inline),
  *           take timer interrupts through a guest IDT, read through %fs
  *           and %gs with non-zero descriptor bases, exit 42 on 0xf4
- *   ESCAPE  far-jump to 64-bit code and try a host open(2): the sandbox
- *           must stop it
+ *   ESCAPE  far-jump to 64-bit code and try a host write(2) (allowed to
+ *           the backend) then open(2): the sandbox must stop the first
  *   PRIVATE jump into the runtime's private area above the wedge
  *   BADSITE a site whose bytes are not its recorded class: refused
  *   TRIPLE  #UD with an empty IDT: #DF, then a triple fault
@@ -160,6 +160,11 @@ tick:
 #if MODE == MODE_ESCAPE
 	.code64
 code64:
+	movl $1, %edi                   /* x86-64 write(1, ...): allowed */
+	leaq path(%rip), %rsi           /* for the backend, not from here */
+	movl $11, %edx
+	movl $1, %eax
+	syscall
 	leaq path(%rip), %rdi
 	xorl %esi, %esi
 	movl $2, %eax                   /* x86-64 open(2) */
