@@ -150,11 +150,22 @@ static int do_cli(struct ex *x)
 	return done(x);
 }
 
+/* The sti interrupt shadow, for the one pair where it matters: is the
+ * instruction at end (as executed) a hlt site?  Then the interrupt is
+ * left pending for the hlt to take, so `sti; hlt` cannot lose a wakeup. */
+static int hlt_follows(struct ab_vcpu *v, uint32_t end)
+{
+	struct ab_site *n = ab_site_find(v, end + 1);
+	return n && n->cls == PV_CLASS_HLT &&
+	       (n->addr == end || n->addr == end + v->img.phys_offset);
+}
+
 static int do_sti(struct ex *x)
 {
 	ab_vcpu_set_if(x->v, 1);
 	done(x);
-	ab_deliver_pending(x->v, x->r);
+	if (!hlt_follows(x->v, x->next))
+		ab_deliver_pending(x->v, x->r);
 	return 0;
 }
 
@@ -673,7 +684,11 @@ int ab_site_call(struct ab_vcpu *v, struct ab_regs *r)
 			     "any patched site (return address 0x%08x)", r->eip);
 	s->count++;
 	if (s->inline_fast) {        /* sti/popf found an interrupt pending */
-		ab_deliver_pending(v, r);
+		uint32_t off = r->eip - s->addr <= s->len ? r->eip - s->addr
+			     : r->eip + v->img.phys_offset - s->addr;
+		if (s->cls != PV_CLASS_STI ||
+		    !hlt_follows(v, r->eip + (s->len - off)))
+			ab_deliver_pending(v, r);
 		return 0;
 	}
 	uint32_t start = r->eip - 5;

@@ -293,3 +293,33 @@ Test(vcpu, segment_loads_ltr_lret_and_rep_outs)
 	cr_assert_eq(fb_vm.nout, 4);
 	cr_assert_eq(memcmp(fb_vm.out, "abc\n", 4), 0);
 }
+
+Test(vcpu, sti_shadow_leaves_interrupt_for_following_hlt)
+{
+	static struct ab_site s[3] = {
+		{ .addr = 0x4000, .len = 24, .insn_len = 1, .cls = PV_CLASS_STI,
+		  .inline_fast = 1, .orig = { 0xfb } },
+		{ .addr = 0x4018, .len = 5, .insn_len = 1, .cls = PV_CLASS_HLT,
+		  .orig = { 0xf4 } },
+		{ .addr = 0x4100, .len = 24, .insn_len = 1, .cls = PV_CLASS_STI,
+		  .inline_fast = 1, .orig = { 0xfb } },
+	};
+	fb_vcpu.img = (struct ab_image){ .nsites = 3, .sites = s };
+	struct ab_regs r = kregs();
+	ab_dev_irq(&fb_vcpu, 0);
+	ab_vcpu_set_if(&fb_vcpu, 1);            /* the inline sti did this */
+	r.eip = 0x4000 + 23;                    /* its call's return address */
+	ab_site_call(&fb_vcpu, &r);
+	cr_assert_eq(r.eip, 0x4017, "interrupt kept for the hlt");
+	r.eip = 0x4018 + 5;                     /* the hlt site calls */
+	ab_site_call(&fb_vcpu, &r);
+	cr_assert_eq(r.eip, HANDLER + 0x20, "hlt takes it at once");
+	cr_assert_eq(get32(0x8000 - 12), 0x401d, "returns after the hlt");
+	r = kregs();
+	ab_dev_out(&fb_vcpu, 0x20, 1, 0x20);    /* EOI */
+	ab_dev_irq(&fb_vcpu, 0);
+	ab_vcpu_set_if(&fb_vcpu, 1);
+	r.eip = 0x4100 + 23;                    /* no hlt after this one */
+	ab_site_call(&fb_vcpu, &r);
+	cr_assert_eq(r.eip, HANDLER + 0x20, "delivered right after sti");
+}
