@@ -128,10 +128,11 @@ static void stats_line(void *ctx, const char *line)
 void bm_guest_stats(struct ab_vm *vm)
 {
 	ab_stats_print(vm->vcpu, stats_line, 0);
-	bm_printf("stat monitor pf-fills %u pf-reflected %u gdt-syncs %u "
-		  "fast-gate %u pages-free %u\n", (uint32_t)vm->pf_fills,
-		  (uint32_t)vm->pf_reflected, bm_seg_syncs, bm_seg_fast_gate,
-		  bm_pages_free());
+	bm_printf("stat monitor pf-fills %u pf-reflected %u pf-prefills %u "
+		  "shadow-entries %u gdt-syncs %u fast-gate %u pages-free %u\n",
+		  (uint32_t)vm->pf_fills, (uint32_t)vm->pf_reflected,
+		  (uint32_t)vm->pf_prefills, vm->mmu.fills, bm_seg_syncs,
+		  bm_seg_fast_gate, bm_pages_free());
 	static const unsigned vecs[] = { 13, 14, BM_VEC_IRQ0, BM_VEC_SYSCALL,
 					 BM_VEC_RUNTIME };
 	for (unsigned i = 0; i < sizeof vecs / sizeof vecs[0]; i++)

@@ -197,6 +197,35 @@ static int fill_stub_alias(struct bm_mmu *m, uint32_t va)
 	return install(m, va, (m->stub_hpa + off) | P);
 }
 
+/* Fault-around: shadow the neighbours of va (same aligned block of
+ * BM_MMU_AROUND pages) that the guest has already accessed, so that a
+ * fresh address space refills in fewer exits.  Entries the guest never
+ * accessed are left alone (their A bit is the CPU's to set). */
+static void fill_around(struct bm_mmu *m, uint32_t va)
+{
+	uint32_t *pd = tab(m, m->root), first = va & ~(BM_MMU_AROUND * 4096 - 1);
+	uint32_t *spt = tab(m, pd[va >> 22] & FRAME);
+	uint32_t *pde = m->paging ? guest_pde(m, va) : NULL;
+	if (m->paging && (!pde || ((*pde & PS) && m->pse)))
+		return;
+	uint32_t *gpt = m->paging ? guest_table(m, *pde) : NULL;
+	for (uint32_t a = first; a < first + BM_MMU_AROUND * 4096; a += 4096) {
+		unsigned i = (a >> 12) & 1023;
+		if (spt[i] || a == (va & FRAME))
+			continue;
+		uint32_t gpa = a;
+		if (m->paging) {
+			if (!gpt || (gpt[i] & (P | A)) != (P | A))
+				continue;
+			gpa = gpt[i] & FRAME;
+		}
+		if (gpa >= m->ram_size || in_stub_alias(m, a))
+			continue;
+		spt[i] = (m->ram_hpa + gpa) | shadow_flags(m, a, 0);
+		m->fills++;
+	}
+}
+
 int bm_mmu_fault(struct bm_mmu *m, uint32_t va, uint32_t err, uint32_t *gerr)
 {
 	int write = !!(err & PF_W), user = !!(err & PF_U);
@@ -213,6 +242,9 @@ int bm_mmu_fault(struct bm_mmu *m, uint32_t va, uint32_t err, uint32_t *gerr)
 		return rc;
 	if (gpa >= m->ram_size)
 		return BM_PF_BADFRAME;
-	return install(m, va, (m->ram_hpa + (gpa & FRAME)) |
-		       shadow_flags(m, va, write));
+	rc = install(m, va, (m->ram_hpa + (gpa & FRAME)) |
+		     shadow_flags(m, va, write));
+	if (rc == BM_PF_FILLED)
+		fill_around(m, va);
+	return rc;
 }

@@ -19,6 +19,7 @@
 
 #define BM_MMU_GUEST_PDES 1008           /* 0xFC000000 >> 22 */
 #define BM_MMU_STUB_PAGES 3
+#define BM_MMU_AROUND     16             /* fault-around block, pages */
 
 struct bm_mmu_env {
 	void *(*table)(uint32_t pa);        /* pointer to a pool page */

@@ -229,6 +229,9 @@ static void guest_page_fault(struct ab_vm *vm, struct ab_regs *r)
 		return;
 	case BM_PF_GUEST:
 		vm->pf_reflected++;
+		if (vm->cpl == 3)
+			vm->pf_retry = (typeof(vm->pf_retry)){ cr2,
+				r->error_code & 6, r->eip, vm->mmu.gcr3, 1 };
 		ab_guest_fault(vm->vcpu, r, 14, gerr, cr2);
 		return;
 	case BM_PF_MONITOR:
@@ -305,6 +308,21 @@ static void guest_gp(struct ab_vm *vm, struct ab_regs *r)
 	ab_guest_fault(vm->vcpu, r, 13, err, 0);
 }
 
+/* Returning to the user instruction whose page fault the guest just
+ * handled: shadow the page now if the guest mapped it, instead of taking
+ * the same fault again (the retry is certain: same address space, same
+ * instruction). */
+static void pf_prefill(struct ab_vm *vm, const struct ab_regs *r)
+{
+	uint32_t gerr;
+	vm->pf_retry.valid = 0;
+	if (r->eip != vm->pf_retry.eip || vm->mmu.gcr3 != vm->pf_retry.gcr3)
+		return;
+	if (bm_mmu_fault(&vm->mmu, vm->pf_retry.va, vm->pf_retry.err,
+			 &gerr) == BM_PF_FILLED)
+		vm->pf_prefills++;
+}
+
 void bm_vm_trap(struct ab_regs *r, unsigned vec)
 {
 	struct ab_vm *vm = &bm_vm;
@@ -326,6 +344,8 @@ void bm_vm_trap(struct ab_regs *r, unsigned vec)
 			bm_vm_kill(r, "unexpected vector %u", vec);
 		ab_guest_fault(vm->vcpu, r, vec, r->error_code, 0);
 	}
+	if (vm->pf_retry.valid && vm->cpl == 3)
+		pf_prefill(vm, r);
 	bm_frame_to_real(vm, r);
 }
 

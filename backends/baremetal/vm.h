@@ -24,7 +24,11 @@ struct ab_vm {
 	uint32_t fast_syscall;         /* 1: IDT 0x80 goes straight to guest */
 	uint64_t exits[256];           /* monitor entries per real vector */
 	uint64_t cycles[256];          /* TSC cycles spent in the monitor */
-	uint64_t pf_fills, pf_reflected;
+	uint64_t pf_fills, pf_reflected, pf_prefills;
+	struct {                       /* a user #PF reflected to the guest */
+		uint32_t va, err, eip, gcr3;
+		int valid;
+	} pf_retry;
 };
 
 extern struct ab_vm bm_vm;
