@@ -177,7 +177,7 @@ static int joins(struct ab_vm *vm, uint32_t nva, uint32_t ngpa, int prot)
 	return vm->cpl == 3 ? (f & 4) != 0 : nva >= HO_USER_LIMIT;
 }
 
-#define HO_FAULT_AROUND 16
+#define HO_FAULT_AROUND 64
 
 /* Map [va's page] and up to HO_FAULT_AROUND accessed neighbours on each
  * side that are physically contiguous, with one mmap. */
