@@ -163,14 +163,17 @@ static int prot_for(struct ab_vm *vm, uint32_t f)
 	return PROT_GUEST | (w && (f & 0x40) ? PROT_WRITE : 0);
 }
 
-/* May the neighbour page nva join a fill run mapped with prot from
- * guest-physical ngpa?  Only pages the guest already accessed (A set, so
- * nothing needs updating), of the same protection, physically contiguous,
- * never supervisor pages below the user limit. */
-static int joins(struct ab_vm *vm, uint32_t nva, uint32_t ngpa, int prot)
+/* May the neighbour page nva join a fill run for page, mapped with prot
+ * from guest-physical ngpa?  Only pages the guest already accessed (A
+ * set, under the same page-directory entry, so nothing needs updating),
+ * of the same protection, physically contiguous, never supervisor pages
+ * below the user limit. */
+static int joins(struct ab_vm *vm, uint32_t page, uint32_t nva,
+		 uint32_t ngpa, int prot)
 {
 	uint32_t gpa, f;
 	if (nva == 0 || nva >= AB_WEDGE_BASE || ngpa >= vm->mem_size ||
+	    (nva >> 22) != (page >> 22) ||
 	    ab_vcpu_peek(&vm->vcpu, nva, &gpa, &f) < 0 || gpa != ngpa ||
 	    !(f & 0x20) || prot_for(vm, f) != prot)
 		return 0;
@@ -185,12 +188,12 @@ static int map_run(struct ab_vm *vm, uint32_t page, uint32_t gpa, int prot)
 {
 	uint32_t lo = page, hi = page + PAGE, glo = gpa;
 	for (int i = 0; i < HO_FAULT_AROUND && lo >= PAGE &&
-	     glo >= PAGE && joins(vm, lo - PAGE, glo - PAGE, prot); i++) {
+	     glo >= PAGE && joins(vm, page, lo - PAGE, glo - PAGE, prot); i++) {
 		lo -= PAGE;
 		glo -= PAGE;
 	}
 	for (int i = 0; i < HO_FAULT_AROUND &&
-	     joins(vm, hi, glo + (hi - lo), prot); i++)
+	     joins(vm, page, hi, glo + (hi - lo), prot); i++)
 		hi += PAGE;
 	if (map_fixed(lo, hi - lo, prot, MAP_SHARED, vm->memfd, glo)
 	    == MAP_FAILED)
