@@ -36,6 +36,7 @@ struct rw_sym {
 	uint32_t addr, size;
 	const char *name;
 	uint8_t type;        /* STT_* */
+	uint16_t shndx;      /* st_shndx */
 };
 
 /* An instruction found by the linear sweep of an executable section. */

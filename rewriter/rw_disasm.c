@@ -4,7 +4,8 @@
  * instruction boundaries and text; pv_insn_decode gives the sensitive
  * class; the relative branch forms (call/jmp/jcc rel8/rel32, loop, jcxz)
  * are recognised from their opcode bytes here so the planner can re-encode
- * them.  Runs: host tool (previrt-rewrite).
+ * them.  Decoding restarts at each symbol.  Runs: host tool
+ * (previrt-rewrite).
  */
 #include <llvm-c/Disassembler.h>
 #include <llvm-c/Target.h>
@@ -84,27 +85,57 @@ static void classify_branch(const uint8_t *p, struct rw_insn *in)
 	if (opsz16) in->target &= 0xffff;
 }
 
-/* Sweep one section, appending to img->insns. */
+/* First symbol of section si at or after address a (or the end). */
+static uint32_t next_sym(const struct rw_image *img, unsigned si,
+			 uint32_t a, size_t *k)
+{
+	const struct rw_scn *s = &img->scns[si];
+	while (*k < img->nsyms && img->syms[*k].addr < a) (*k)++;
+	for (size_t j = *k; j < img->nsyms; j++) {
+		if (img->syms[j].addr >= s->addr + s->size) break;
+		if (img->syms[j].shndx == s->idx && img->syms[j].addr > a - 1)
+			return img->syms[j].addr;
+	}
+	return s->addr + s->size;
+}
+
+static struct rw_insn *new_insn(struct rw_image *img, size_t *cap)
+{
+	if (img->ninsns == *cap) {
+		*cap = *cap ? *cap * 2 : 4096;
+		void *n = realloc(img->insns, *cap * sizeof *img->insns);
+		if (!n) return NULL;
+		img->insns = n;
+	}
+	return &img->insns[img->ninsns++];
+}
+
+/*
+ * Sweep one section, appending to img->insns.  Decoding restarts at every
+ * symbol of the section (as objdump does), so data or padding between
+ * functions cannot desynchronise the next function; bytes that do not
+ * form an instruction before the next symbol become 1-byte "bad" ones.
+ */
 static int sweep(struct rw_image *img, unsigned si, size_t *cap)
 {
 	const struct rw_scn *s = &img->scns[si];
 	const uint8_t *base = img->buf + s->off;
+	size_t k = 0;
+	uint32_t stop = next_sym(img, si, s->addr + 1, &k);
 	for (uint32_t o = 0; o < s->size;) {
-		if (img->ninsns == *cap) {
-			*cap = *cap ? *cap * 2 : 4096;
-			void *n = realloc(img->insns, *cap * sizeof *img->insns);
-			if (!n) return rw_err(img, "out of memory");
-			img->insns = n;
-		}
-		struct rw_insn *in = &img->insns[img->ninsns++];
-		size_t avail = s->size - o;
-		int len = rw_disasm_one(base + o, avail, s->addr + o, NULL, 0);
-		*in = (struct rw_insn){ .addr = s->addr + o, .len = len ? len : 1,
+		uint32_t a = s->addr + o;
+		if (a >= stop) stop = next_sym(img, si, a + 1, &k);
+		struct rw_insn *in = new_insn(img, cap);
+		if (!in) return rw_err(img, "out of memory");
+		size_t avail = stop - a;
+		int len = rw_disasm_one(base + o, avail, a, NULL, 0);
+		*in = (struct rw_insn){ .addr = a, .len = len ? len : 1,
 			.cls = PV_CLASS_COUNT, .scn = (uint16_t)si };
 		if (!len) in->branch = RW_BR_BAD;
 		else classify_branch(base + o, in);
 		struct pv_insn pi;
-		if (pv_insn_decode(base + o, in->len, &pi) == PV_INSN_SENSITIVE)
+		if (len && pv_insn_decode(base + o, in->len, &pi) ==
+		    PV_INSN_SENSITIVE)
 			in->cls = pi.cls;
 		o += in->len;
 	}

@@ -208,7 +208,7 @@ static int load_syms(struct rw_image *img)
 		if (!memchr(nm, 0, str->size - s.st_name))
 			return rw_err(img, "symbol %zu: unterminated name", i);
 		img->syms[img->nsyms++] = (struct rw_sym){ s.st_value,
-			s.st_size, nm, (uint8_t)t };
+			s.st_size, nm, (uint8_t)t, s.st_shndx };
 	}
 	qsort(img->syms, img->nsyms, sizeof *img->syms, sym_cmp);
 	return 0;

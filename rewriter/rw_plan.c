@@ -155,6 +155,26 @@ static int movable(struct rw_image *img, struct rw_maps *m, size_t j,
 	return 1;
 }
 
+/*
+ * Grow a window ending at insns[b] over the next uncovered sensitive
+ * instructions (up to 4 instructions ahead each time), so neighbours such
+ * as "mov %edx,%ds; mov %edx,%es" share one window instead of the second
+ * being left without room.
+ */
+static size_t absorb(struct rw_image *img, struct rw_maps *m, size_t k,
+		     size_t b)
+{
+	const struct rw_insn *I = img->insns;
+	for (;;) {
+		size_t found = 0;
+		for (size_t j = b + 1; j <= b + 4 && j < img->ninsns &&
+		     I[j].scn == I[k].scn && movable(img, m, j, 0); j++)
+			if (I[j].cls != PV_CLASS_COUNT) { found = j; break; }
+		if (!found) return b;
+		b = found;
+	}
+}
+
 /* Choose [*s, *e] around insns[k]; 0 on success. */
 static int choose_window(struct rw_image *img, struct rw_maps *m, size_t k,
 			 size_t *s, size_t *e)
@@ -171,7 +191,11 @@ static int choose_window(struct rw_image *img, struct rw_maps *m, size_t k,
 			else
 				b++;
 		}
-		if (ok) { *s = a; *e = b; return 0; }
+		if (ok) {
+			*s = a;
+			*e = absorb(img, m, k, b);
+			return 0;
+		}
 	}
 	return -1;
 }
@@ -257,17 +281,25 @@ static int make_window(struct rw_image *img, struct rw_plan *pl,
 	return 0;
 }
 
-static int fix_one(struct rw_image *img, struct rw_plan *pl,
-		   struct rw_maps *m, size_t k)
+/* Pass 1: a window if one fits; failures stay PLAIN so that a later
+ * window may still take them in. */
+static int try_window(struct rw_image *img, struct rw_plan *pl,
+		      struct rw_maps *m, size_t k)
+{
+	size_t s, e;
+	if (choose_window(img, m, k, &s, &e) < 0) return -1;
+	return make_window(img, pl, m, s, e);
+}
+
+/* Pass 2: what is still PLAIN gets one more try, then a trap site if its
+ * class traps deprivileged, else stays unresolved. */
+static int fix_rest(struct rw_image *img, struct rw_plan *pl,
+		    struct rw_maps *m, size_t k)
 {
 	struct rw_insn *in = &img->insns[k];
-	size_t s, e;
-	int cw = choose_window(img, m, k, &s, &e);
-	if (cw == 0 && make_window(img, pl, m, s, e) == 0)
-		return 0;
+	if (try_window(img, pl, m, k) == 0) return 0;
 	if (getenv("RW_DEBUG"))
-		fprintf(stderr, "rw: 0x%x: no window (%s)\n", in->addr,
-			cw ? "none fits" : "area full");
+		fprintf(stderr, "rw: 0x%x: no window\n", in->addr);
 	if (pv_class_info(in->cls)->depriv == PV_DEPRIV_TRAPS) {
 		in->state = RW_ST_TRAP;
 		return add_site(pl, (struct pv_site){ in->addr, in->len,
@@ -291,11 +323,16 @@ int rw_plan_make(struct rw_image *img, struct rw_plan *pl,
 		struct rw_insn *in = &img->insns[k];
 		if (in->cls == PV_CLASS_COUNT || in->state != RW_ST_PLAIN)
 			continue;
-		if (rw_site_find(img, in->addr) >= 0) {
+		if (rw_site_find(img, in->addr) >= 0)
 			in->state = RW_ST_COVERED;
-			continue;
-		}
-		if (fix_one(img, pl, &m, k) < 0) goto oom;
+		else
+			try_window(img, pl, &m, k);
+	}
+	for (size_t k = 0; k < img->ninsns; k++) {
+		struct rw_insn *in = &img->insns[k];
+		if (in->cls != PV_CLASS_COUNT && in->state == RW_ST_PLAIN &&
+		    fix_rest(img, pl, &m, k) < 0)
+			goto oom;
 	}
 	pl->counts.bytes_added = pl->area.len;
 	rw_maps_free(&m);
