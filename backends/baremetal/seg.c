@@ -5,6 +5,8 @@
  * segments) the monitor's boot descriptors stand in.  Runs: monitor
  * ring 0.
  */
+#include <stdint.h>
+#include <xen.h>                 /* struct trap_info (Xen public ABI) */
 #include "bm.h"
 #include "desc.h"
 #include "seg.h"
@@ -198,22 +200,41 @@ static void refresh_ring1_stack(struct ab_vm *vm, const struct ab_regs *r)
 	}
 }
 
-/* Point real vector 0x80 straight at the guest's handler when the guest
- * gate is a present DPL-3 trap gate to a usable code segment. */
+/* The guest's gate for vector vec as a Xen trap_info (flags: DPL in bits
+ * 0-1, bit 2 = interrupt gate, i.e. "mask events on entry"), the form a
+ * Xen backend would hand to HYPERVISOR_set_trap_table.  0, or -1 if the
+ * gate is absent or not a 32-bit interrupt/trap gate. */
+static int guest_trap_info(struct ab_vm *vm, unsigned vec,
+			   struct trap_info *ti)
+{
+	uint32_t g[2];
+	unsigned type;
+	if (idt_limit < vec * 8 + 7 ||
+	    bm_guest_read(vm, idt_base + vec * 8, g, 8) || !(g[1] & 0x8000))
+		return -1;
+	type = (g[1] >> 8) & 0x1f;
+	if (type != 0xe && type != 0xf)
+		return -1;
+	ti->vector = (uint8_t)vec;
+	ti->flags = (uint8_t)(((g[1] >> 13) & 3) | (type == 0xe ? 4 : 0));
+	ti->cs = (uint16_t)(g[0] >> 16);
+	ti->address = (g[0] & 0xffff) | (g[1] & 0xffff0000);
+	return 0;
+}
+
+/* Point real vector 0x80 straight at the guest's handler when its gate
+ * is a DPL-3 trap gate (events stay unmasked, as in Xen's fast system
+ * call) to a usable code segment below the wedge. */
 static void refresh_fast_gate(struct ab_vm *vm)
 {
-	uint32_t g[2] = { 0, 0 };
+	struct trap_info ti;
 	idt_stale = 0;
-	if (idt_limit >= 0x80 * 8 + 7)
-		bm_guest_read(vm, idt_base + 0x80 * 8, g, 8);
-	uint16_t sel = (uint16_t)(g[0] >> 16);
-	uint32_t off = (g[0] & 0xffff) | (g[1] & 0xffff0000);
-	int ok = (g[1] & 0x8000) && ((g[1] >> 8) & 0x1f) == 0xf &&
-		((g[1] >> 13) & 3) == 3 && usable(sel) &&
-		off < AB_WEDGE_BASE;
+	int ok = guest_trap_info(vm, BM_VEC_SYSCALL, &ti) == 0 &&
+		ti.flags == 3 && usable(ti.cs) && ti.address < AB_WEDGE_BASE;
 	vm->fast_syscall = ok;
 	if (ok) {
-		bm_idt_set(BM_VEC_SYSCALL, off, bm_sel_to_real(sel), 3, 1);
+		bm_idt_set(BM_VEC_SYSCALL, ti.address, bm_sel_to_real(ti.cs),
+			   3, 1);
 		bm_seg_fast_gate++;
 	} else {
 		bm_idt_set(BM_VEC_SYSCALL, bm_vector_addr(BM_VEC_SYSCALL),

@@ -7,12 +7,24 @@
  * monitor ring 0.
  */
 #include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <xen.h>                 /* struct vcpu_info (Xen public ABI) */
 #include "bm.h"
 #include "desc.h"
 #include "ea.h"
 #include "seg.h"
 #include "vm.h"
 #include "x86.h"
+
+/* The shared page starts like Xen's vcpu_info, so that a Xen backend can
+ * hand the same runtime its real vcpu_info. */
+_Static_assert(offsetof(struct ab_shared, upcall_pending) ==
+	       offsetof(struct vcpu_info, evtchn_upcall_pending),
+	       "ab_shared.upcall_pending is vcpu_info's");
+_Static_assert(offsetof(struct ab_shared, upcall_mask) ==
+	       offsetof(struct vcpu_info, evtchn_upcall_mask),
+	       "ab_shared.upcall_mask is vcpu_info's");
 
 struct ab_vm bm_vm;
 static uint8_t bm_wedge[4][4096] __attribute__((aligned(4096)));
