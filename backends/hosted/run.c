@@ -108,10 +108,12 @@ static void host_crash(int sig, const ucontext_t *uc)
 	_exit(3);
 }
 
-static int is_stub(struct ab_vm *vm, uint32_t eip)
+/* Inside the stub page (or its physical alias), but not at its entry:
+ * only the entry's far jump is meant to run (the rest is hlt). */
+static int in_stub_page(struct ab_vm *vm, uint32_t eip)
 {
-	return eip == AB_WEDGE_STUBS ||
-	       (vm->alias_mapped && eip == vm->stub_alias);
+	return eip - AB_WEDGE_STUBS < AB_WEDGE_STUBS_SIZE ||
+	       (vm->alias_mapped && eip - vm->stub_alias < AB_WEDGE_STUBS_SIZE);
 }
 
 /* A patched site called the stub: pop the return address, emulate. */
@@ -154,16 +156,15 @@ static void page_fault(struct ab_vm *vm, uint64_t addr, uint32_t err)
 			     (uint32_t)addr);
 }
 
-/* #GP: stub call, int n from user mode, or a trapping instruction. */
+/* #GP: int n from user mode, or a trapping instruction. */
 static void general_protection(struct ab_vm *vm, uint32_t err)
 {
 	struct ab_regs *r = &vm->r;
 	uint8_t insn[2] = { 0, 0 };
 	uint32_t e, va;
-	if (is_stub(vm, r->eip)) {
-		site_call(vm);
-		return;
-	}
+	if (in_stub_page(vm, r->eip))
+		ab_vcpu_kill(&vm->vcpu, r, "jump into the runtime's stub page "
+			     "(not at its entry)");
 	if ((err & 3) == 2 && ab_vcpu_read(&vm->vcpu, r->eip, insn, 2,
 					   vm->cpl, &e, &va) == 0 &&
 	    insn[0] == 0xcd && insn[1] == err >> 3) {
