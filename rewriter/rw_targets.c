@@ -48,11 +48,43 @@ static uint32_t le32(const uint8_t *p)
 	       (uint32_t)p[3] << 24;
 }
 
-/* A code address seen in data: a target; a ud2 (BUG/WARN) is pinned. */
+/* Distinct non-zero p_vaddr - p_paddr of the PT_LOADs (physical aliases
+ * of code addresses, used by code that runs before paging). */
+static uint32_t rw_v2p[8];
+static unsigned rw_nv2p;
+
+static void collect_v2p(const struct rw_image *img)
+{
+	rw_nv2p = 0;
+	for (unsigned i = 0; i < img->phnum && rw_nv2p < 8; i++) {
+		const struct rw_phdr *p = &img->phdrs[i];
+		uint32_t off = p->vaddr - p->paddr;
+		int seen = !off || p->type != PT_LOAD;
+		for (unsigned j = 0; j < rw_nv2p; j++) seen |= rw_v2p[j] == off;
+		if (!seen) rw_v2p[rw_nv2p++] = off;
+	}
+}
+
+static void data_word_at(struct rw_image *img, struct rw_maps *m, uint32_t v);
+
+/* A word that may hold a code address, virtual or physical. */
 static void data_word(struct rw_image *img, struct rw_maps *m, uint32_t v)
 {
+	data_word_at(img, m, v);
+	for (unsigned j = 0; j < rw_nv2p; j++)
+		data_word_at(img, m, v + rw_v2p[j]);
+}
+
+/*
+ * A code address seen in data: a target; a ud2 (BUG/WARN) is pinned.
+ * Only instruction starts count: control never arrives mid-instruction
+ * if the disassembly is right (which every window relies on anyway), so
+ * a word that points inside an instruction is not a code pointer.
+ */
+static void data_word_at(struct rw_image *img, struct rw_maps *m, uint32_t v)
+{
 	int i = exec_scn(img, v);
-	if (i < 0) return;
+	if (i < 0 || rw_insn_index(img, v) == (size_t)-1) return;
 	m->scn[i][v - img->scns[i].addr] |= RW_MAP_TARGET;
 	const uint8_t *p = rw_bytes_at(img, v, 2);
 	if (p && p[0] == 0x0f && p[1] == 0x0b)
@@ -79,9 +111,15 @@ static void scan_code(struct rw_image *img, struct rw_maps *m)
 		const struct rw_insn *in = &img->insns[k];
 		if (in->branch >= RW_BR_CALL && in->branch <= RW_BR_OTHER_REL)
 			rw_maps_set(img, m, in->target, 1, RW_MAP_TARGET);
+		/* 32-bit immediates and displacements sit at the end of an
+		 * instruction, or before an imm8/imm16/imm32 or a far
+		 * pointer's selector. */
+		static const uint8_t from_end[] = { 4, 5, 6, 8 };
 		const uint8_t *p = rw_bytes_at(img, in->addr, in->len);
-		for (unsigned o = 0; p && o + 4 <= in->len; o++)
-			data_word(img, m, le32(p + o));
+		for (unsigned j = 0; p && j < sizeof from_end; j++)
+			if (in->len >= from_end[j] + 1)
+				data_word(img, m, le32(p + in->len -
+						       from_end[j]));
 	}
 }
 
@@ -182,6 +220,7 @@ int rw_maps_build(struct rw_image *img, struct rw_maps *m)
 		if (img->scns[i].exec &&
 		    !(m->scn[i] = calloc(1, img->scns[i].size)))
 			return rw_err(img, "out of memory");
+	collect_v2p(img);
 	scan_syms(img, m);
 	scan_code(img, m);
 	scan_data(img, m);
