@@ -82,6 +82,7 @@ void bm_idt_reset(unsigned vec);
 uint32_t bm_vector_addr(unsigned vec);
 void bm_tss_set_ring1(uint16_t ss1, uint32_t esp1);
 void bm_timer_init(unsigned hz);
+void bm_timer_oneshot(uint64_t delta_ns);
 uint64_t bm_now_ns(void);
 void bm_pic_eoi(unsigned irq);
 

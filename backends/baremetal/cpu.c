@@ -117,13 +117,14 @@ void bm_cpu_init(void)
 	pic_init();
 }
 
-/* Called by the IRQ0 path. */
+/* Called by the IRQ0 path (periodic during calibration, then one-shot). */
 void bm_timer_tick(void)
 {
 	bm_ticks++;
 }
 
-/* PIT channel 0 periodic at hz; calibrate the TSC over 20 ticks. */
+/* PIT channel 0 periodic at hz to calibrate the TSC over 20 ticks; the
+ * guest's timer then re-arms it one-shot (bm_timer_oneshot). */
 void bm_timer_init(unsigned hz)
 {
 	uint32_t div = 1193182 / hz;
@@ -147,6 +148,19 @@ void bm_timer_init(unsigned hz)
 }
 
 unsigned bm_timer_hz(void) { return bm_tick_hz; }
+
+/* After calibration the PIT runs one-shot (mode 0): IRQ0 once, delta_ns
+ * from now (clamped to 1 tick .. 65535 ticks, about 55 ms). */
+void bm_timer_oneshot(uint64_t delta_ns)
+{
+	uint64_t us = delta_ns / 1000;
+	uint32_t ticks = us > 60000 ? 65535 :
+		(uint32_t)(us * 1193182 / 1000000);
+	ticks = ticks < 1 ? 1 : ticks > 65535 ? 65535 : ticks;
+	outb(0x43, 0x30);                  /* ch0, lo/hi, mode 0 */
+	outb(0x40, ticks & 0xff);
+	outb(0x40, ticks >> 8);
+}
 uint32_t bm_tsc_khz(void) { return bm_tsc_per_ms; }
 
 uint64_t bm_now_ns(void)

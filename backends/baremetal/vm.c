@@ -122,15 +122,28 @@ uint64_t ab_backend_now_ns(struct ab_vm *vm)
 	return bm_now_ns();
 }
 
+/* Program the real PIT for the guest's deadline, or for the longest
+ * one-shot period (~55 ms, console polling) when there is none. */
+static void timer_arm(struct ab_vm *vm)
+{
+	uint64_t now = bm_now_ns();
+	if (!vm->deadline_ns)
+		bm_timer_oneshot(~0ull);
+	else
+		bm_timer_oneshot(vm->deadline_ns > now ?
+				 vm->deadline_ns - now : 0);
+}
+
 void ab_backend_set_timer(struct ab_vm *vm, uint64_t deadline_ns)
 {
 	vm->deadline_ns = deadline_ns;
+	timer_arm(vm);
 }
 
 /* hlt with virtual IF set: sleep until the next real interrupt. */
 void ab_backend_idle(struct ab_vm *vm)
 {
-	(void)vm;
+	timer_arm(vm);
 	sti_hlt_cli();
 }
 
@@ -225,6 +238,7 @@ void bm_vm_start(struct bm_boot *b)
 	memset(r, 0, sizeof *r);
 	bm_guest_load(vm, b, r);
 	bm_seg_init(vm, r);
+	timer_arm(vm);
 	ab_backend_load_cr3(vm, 0, 0);
 	bm_frame_to_real(vm, r);
 	bm_enter(r);
@@ -365,7 +379,10 @@ void bm_vm_trap(struct ab_regs *r, unsigned vec)
 void bm_vm_timer(struct ab_regs *r)
 {
 	struct ab_vm *vm = &bm_vm;
-	if (++vm->exits[BM_VEC_IRQ0] % 1000 == 0 && bm_boot.trace)
+	static uint64_t last_trace;
+	vm->exits[BM_VEC_IRQ0]++;
+	if (bm_boot.trace && bm_now_ns() - last_trace > 1000000000ull &&
+	    (last_trace = bm_now_ns()))
 		bm_printf("monitor: trace eip %x cs %x esp %x vif %u pending "
 			  "%u deadline %u ms now %u ms exits gp %u pf %u rt %u "
 			  "sys %u\n", r->eip, r->cs,
@@ -375,11 +392,15 @@ void bm_vm_timer(struct ab_regs *r)
 			  (uint32_t)vm->exits[13], (uint32_t)vm->exits[14],
 			  (uint32_t)vm->exits[BM_VEC_RUNTIME],
 			  (uint32_t)vm->exits[BM_VEC_SYSCALL]);
-	if (!vm->deadline_ns || bm_now_ns() < vm->deadline_ns)
+	if (!vm->deadline_ns || bm_now_ns() < vm->deadline_ns) {
+		timer_arm(vm);                 /* early or housekeeping tick */
 		return;
+	}
 	vm->deadline_ns = 0;
 	bm_frame_to_guest(r);
 	bm_guest_sync(vm);
 	ab_timer_expired(vm->vcpu, r);
+	if (!vm->deadline_ns)
+		timer_arm(vm);
 	bm_frame_to_real(vm, r);
 }
