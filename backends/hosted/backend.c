@@ -145,12 +145,14 @@ void ho_stop(struct ab_vm *vm, int status, const char *why)
 				 "stat hosted fast-site-calls %llu\n"
 				 "stat hosted fault-prefills %llu\n"
 				 "stat hosted tlb-fills %llu\n"
-				 "stat hosted tlb-flushes %llu\n",
+				 "stat hosted tlb-flushes %llu\n"
+				 "stat hosted cr3-kernel-kept %llu\n",
 				 (unsigned long long)vm->signals,
 				 (unsigned long long)vm->fast_calls,
 				 (unsigned long long)vm->prefills,
 				 (unsigned long long)vm->tlb_fills,
-				 (unsigned long long)vm->tlb_flushes);
+				 (unsigned long long)vm->tlb_flushes,
+				 (unsigned long long)vm->partial_flushes);
 		write(2, line, (size_t)n);
 	}
 	_exit(why ? 3 : status & 0xff);

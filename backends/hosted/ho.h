@@ -25,6 +25,8 @@
 #define HO_USER_LIMIT 0xC0000000u  /* guest user segments end here */
 #define HO_LOW_END    0x100000000ull
 #define HO_MAX_SUPER  512    /* supervisor pages below the user limit */
+#define HO_KPDE_FIRST (HO_USER_LIMIT >> 22)            /* 768 */
+#define HO_KPDE_N     ((AB_WEDGE_BASE >> 22) - HO_KPDE_FIRST)
 
 struct ab_vm {
 	struct ab_vcpu vcpu;
@@ -52,6 +54,13 @@ struct ab_vm {
 	 * right away when the kernel irets back to the faulting eip */
 	int pf_pending, pf_write;
 	uint32_t pf_va, pf_eip;
+	/* kernel-half retention across CR3 loads (tlb.c): valid while no
+	 * kernel-half page table was written since the last full flush and
+	 * the new page directory's kernel-half entries equal kpde[] */
+	int keep_ok;
+	uint32_t kpde[HO_KPDE_N];
+	uint8_t *ptpage;           /* bitmap by gpa page: kernel-half PTs */
+	uint64_t partial_flushes;
 	int stats;
 	uint64_t tlb_fills, tlb_flushes, signals, fast_calls, prefills;
 	uint64_t t_start;

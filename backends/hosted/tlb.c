@@ -9,6 +9,14 @@
  * flushes unmap every guest mapping; invlpg unmaps one page.  No guest
  * page-table write needs to be annotated: x86 already obliges the guest to
  * invalidate after changing a present entry.
+ *
+ * Kernel-half retention: a CR3 load must drop every translation, but the
+ * kernel half (0xC0000000 up) is usually the same in every address space.
+ * It is kept mapped across a CR3 load when (a) the new page directory's
+ * kernel-half entries equal those of the last full flush and (b) no
+ * kernel-half page table has been written since: such page-table pages are
+ * mapped read-only wherever they appear, so a write is seen (and ends the
+ * retention until the next full flush).  Otherwise everything is dropped.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -103,6 +111,9 @@ int ho_tlb_init(struct ab_vm *vm, uint32_t mem_size)
 			"4 GiB\n");
 		return -1;
 	}
+	vm->ptpage = calloc(1, mem_size / PAGE / 8 + 1);
+	if (!vm->ptpage)
+		return -1;
 	return map_wedge(vm);
 }
 
@@ -120,6 +131,35 @@ static void map_alias(struct ab_vm *vm)
 	}
 }
 
+static int is_ptpage(struct ab_vm *vm, uint32_t gpa)
+{
+	uint32_t pfn = gpa >> 12;
+	return gpa < vm->mem_size && (vm->ptpage[pfn >> 3] >> (pfn & 7)) & 1;
+}
+
+/* gpa holds a kernel-half page table: from now on map it read-only.  A
+ * mapping made before may be writable: no retention until a full flush. */
+static void note_ptpage(struct ab_vm *vm, uint32_t gpa)
+{
+	uint32_t pfn = gpa >> 12;
+	if (gpa >= vm->mem_size || is_ptpage(vm, gpa))
+		return;
+	vm->ptpage[pfn >> 3] |= (uint8_t)(1u << (pfn & 7));
+	vm->keep_ok = 0;
+}
+
+/* The kernel-half directory entries of the current CR3 into out[]. */
+static int read_kpde(struct ab_vm *vm, uint32_t *out)
+{
+	uint32_t pd = vm->vcpu.sh->cr[3] & ~(PAGE - 1);
+	const uint32_t *p = ab_backend_gpa(vm, pd + HO_KPDE_FIRST * 4,
+					   HO_KPDE_N * 4);
+	if (!p)
+		return -1;
+	memcpy(out, p, HO_KPDE_N * 4);
+	return 0;
+}
+
 void ho_tlb_flush_all(struct ab_vm *vm)
 {
 	munmap((void *)(uintptr_t)PAGE, AB_WEDGE_BASE - PAGE);
@@ -127,7 +167,23 @@ void ho_tlb_flush_all(struct ab_vm *vm)
 	vm->super_overflow = 0;
 	vm->alias_mapped = 0;
 	vm->tlb_flushes++;
+	vm->keep_ok = vm->paging && read_kpde(vm, vm->kpde) == 0;
 	map_alias(vm);
+}
+
+/* CR3 load: drop the user half only, if the kernel half may be kept. */
+static void flush_for_cr3(struct ab_vm *vm)
+{
+	uint32_t now[HO_KPDE_N];
+	if (vm->paging && vm->keep_ok && read_kpde(vm, now) == 0 &&
+	    !memcmp(now, vm->kpde, sizeof now)) {
+		munmap((void *)(uintptr_t)PAGE, HO_USER_LIMIT - PAGE);
+		vm->nsuper = 0;
+		vm->super_overflow = 0;
+		vm->partial_flushes++;
+		return;
+	}
+	ho_tlb_flush_all(vm);
 }
 
 void ho_tlb_drop_super(struct ab_vm *vm)
@@ -173,7 +229,7 @@ static int joins(struct ab_vm *vm, uint32_t page, uint32_t nva,
 {
 	uint32_t gpa, f;
 	if (nva == 0 || nva >= AB_WEDGE_BASE || ngpa >= vm->mem_size ||
-	    (nva >> 22) != (page >> 22) ||
+	    (nva >> 22) != (page >> 22) || is_ptpage(vm, ngpa) ||
 	    ab_vcpu_peek(&vm->vcpu, nva, &gpa, &f) < 0 || gpa != ngpa ||
 	    !(f & 0x20) || prot_for(vm, f) != prot)
 		return 0;
@@ -202,6 +258,21 @@ static int map_run(struct ab_vm *vm, uint32_t page, uint32_t gpa, int prot)
 	return 0;
 }
 
+/* A kernel-half page va is being mapped: its page table joins the
+ * read-only set, and a directory entry that differs from the snapshot
+ * (changed since the last full flush) ends the retention. */
+static void note_kernel_pt(struct ab_vm *vm, uint32_t va)
+{
+	uint32_t pd = vm->vcpu.sh->cr[3] & ~(PAGE - 1), i = va >> 22;
+	const uint32_t *pde = ab_backend_gpa(vm, pd + i * 4, 4);
+	if (!pde || i < HO_KPDE_FIRST || i - HO_KPDE_FIRST >= HO_KPDE_N)
+		return;
+	if (*pde != vm->kpde[i - HO_KPDE_FIRST])
+		vm->keep_ok = 0;
+	if ((*pde & 1) && !((*pde & 0x80) && (vm->vcpu.sh->cr[4] & 0x10)))
+		note_ptpage(vm, *pde & ~(PAGE - 1));
+}
+
 /* Paging off: all of RAM at once, identity (page 0 excepted). */
 static int map_identity(struct ab_vm *vm)
 {
@@ -226,8 +297,19 @@ int ho_tlb_fill(struct ab_vm *vm, uint32_t va, int write, uint32_t *pf_err)
 		return -1;
 	if (!vm->paging)
 		return map_identity(vm);
-	if (ab_vcpu_peek(v, page, &gpa, &f) < 0 ||
-	    map_run(vm, page, gpa & ~(PAGE - 1), prot_for(vm, f)) < 0)
+	if (ab_vcpu_peek(v, page, &gpa, &f) < 0)
+		return -1;
+	gpa &= ~(PAGE - 1);
+	if (page >= HO_USER_LIMIT)
+		note_kernel_pt(vm, page);
+	int prot = prot_for(vm, f);
+	if (is_ptpage(vm, gpa)) {
+		if (write)
+			vm->keep_ok = 0;         /* a kernel page table changes */
+		else
+			prot &= ~PROT_WRITE;
+	}
+	if (map_run(vm, page, gpa, prot) < 0)
 		return -1;
 	if (vm->cpl == 0 && page < HO_USER_LIMIT && !user_page(vm, page))
 		note_super(vm, page);
@@ -246,8 +328,12 @@ void *ab_backend_gpa(struct ab_vm *vm, uint32_t gpa, uint32_t len)
 void ab_backend_load_cr3(struct ab_vm *vm, uint32_t cr3, int paging)
 {
 	(void)cr3;
+	int was = vm->paging;
 	vm->paging = paging;
-	ho_tlb_flush_all(vm);
+	if (paging && was)
+		flush_for_cr3(vm);
+	else
+		ho_tlb_flush_all(vm);
 }
 
 void ab_backend_invlpg(struct ab_vm *vm, uint32_t va)

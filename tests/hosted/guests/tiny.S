@@ -8,6 +8,11 @@
  *   PRIVATE jump into the runtime's private area above the wedge
  *   BADSITE a site whose bytes are not its recorded class: refused
  *   TRIPLE  #UD with an empty IDT: #DF, then a triple fault
+ *   TLB     paging on; change a kernel-half (0xC0000000) page-table entry
+ *           and reload CR3, switch between directories whose kernel-half
+ *           entries differ or agree: every read must see the current
+ *           mapping (the hosted TLB keeps the kernel half across CR3
+ *           loads only when that is invisible); exit 42
  *   ECHO    read one byte from the UART (polling LSR), echo it, exit
  *           with it as the status
  * Runs: guest kernel (ring 0 natively; deprivileged under previrt), flat,
@@ -20,6 +25,9 @@
 #define MODE_BADSITE 4
 #define MODE_TRIPLE 5
 #define MODE_ECHO 6
+#define MODE_TLB 7
+#define CLS_MOV_FROM_CR 17
+#define CLS_MOV_TO_CR 18
 #define CLS_CLI 0
 #define CLS_STI 1
 #define CLS_IRET 4
@@ -53,6 +61,13 @@ start:
 	PV CLS_CLI, 8, 1, cli
 	movl $msg_start, %esi
 	call puts
+#if MODE == MODE_TLB
+	call tlb_test
+	movl $msg_tlb, %esi
+	call puts
+	movb $42, %al
+	PV CLS_IO, 5, 2, outb %al, $0xf4
+#endif
 #if MODE == MODE_HELLO
 	call timer_test
 	movl $msg_ok, %esi
@@ -157,6 +172,77 @@ tick:
 	PV CLS_IRET, 5, 1, iret
 #endif
 
+#if MODE == MODE_TLB
+#define KVA 0xC0000000
+#define PTE_PW 3
+/* fail unless the word at KVA is \want */
+.macro EXPECT want
+	cmpl $\want, KVA
+	jne tlb_fail
+.endm
+tlb_test:
+	movl $0xaaaa0001, page_a
+	movl $0xbbbb0002, page_b
+	/* pt0: identity 0..4 MiB; pd[0] = pd2[0] = pt0 */
+	movl $pt0, %edi
+	movl $PTE_PW, %eax
+	movl $1024, %ecx
+1:	movl %eax, (%edi)
+	addl $4, %edi
+	addl $0x1000, %eax
+	loop 1b
+	movl $pt0 + PTE_PW, pd
+	movl $pt0 + PTE_PW, pd2
+	/* kernel half: pd[768] = ptk -> page_a, pd2[768] = ptk2 -> page_a */
+	movl $page_a + PTE_PW, ptk
+	movl $page_a + PTE_PW, ptk2
+	movl $ptk + PTE_PW, pd + 768 * 4
+	movl $ptk2 + PTE_PW, pd2 + 768 * 4
+	movl $pd, %eax
+	PV CLS_MOV_TO_CR, 5, 3, movl %eax, %cr3
+	PV CLS_MOV_FROM_CR, 8, 3, movl %cr0, %eax
+	orl $0x80000000, %eax
+	PV CLS_MOV_TO_CR, 5, 3, movl %eax, %cr0
+	EXPECT 0xaaaa0001
+	movl $pd, %eax                 /* reload: nothing changed */
+	PV CLS_MOV_TO_CR, 5, 3, movl %eax, %cr3
+	EXPECT 0xaaaa0001
+	movl $page_b + PTE_PW, ptk     /* change the entry, reload CR3 */
+	movl $pd, %eax
+	PV CLS_MOV_TO_CR, 5, 3, movl %eax, %cr3
+	EXPECT 0xbbbb0002
+	movl $pd2, %eax                /* other kernel-half directory entry */
+	PV CLS_MOV_TO_CR, 5, 3, movl %eax, %cr3
+	EXPECT 0xaaaa0001
+	movl $pd, %eax
+	PV CLS_MOV_TO_CR, 5, 3, movl %eax, %cr3
+	EXPECT 0xbbbb0002
+	movl $pd, %eax                 /* reload again: kept, still right */
+	PV CLS_MOV_TO_CR, 5, 3, movl %eax, %cr3
+	EXPECT 0xbbbb0002
+	movl $page_a + PTE_PW, ptk     /* and back, after a kept reload */
+	movl $pd, %eax
+	PV CLS_MOV_TO_CR, 5, 3, movl %eax, %cr3
+	EXPECT 0xaaaa0001
+	ret
+tlb_fail:
+	movl $msg_tlbfail, %esi
+	call puts
+	movb $1, %al
+	PV CLS_IO, 5, 2, outb %al, $0xf4
+
+	.bss
+	.balign 4096
+pd:	.space 4096
+pd2:	.space 4096
+pt0:	.space 4096
+ptk:	.space 4096
+ptk2:	.space 4096
+page_a:	.space 4096
+page_b:	.space 4096
+	.text
+#endif
+
 #if MODE == MODE_ESCAPE
 	.code64
 code64:
@@ -194,6 +280,8 @@ ticks:	.long 0
 msg_start: .asciz "tiny: start\n"
 msg_ok:	.asciz "tiny: three timer ticks ok\n"
 msg_seg: .asciz "tiny: fs and gs bases ok\n"
+msg_tlb: .asciz "tiny: kernel-half tlb ok\n"
+msg_tlbfail: .asciz "tiny: kernel-half tlb STALE\n"
 magic:	.long 0x600dbeef, 0x12345678
 	.bss
 	.balign 8
