@@ -10,6 +10,13 @@
 #include "seg.h"
 #include "vm.h"
 
+/* The shared page through its wedge address, the one mapping of it that
+ * stays writable while CR0.WP is set (vm->sh is the direct-map alias).
+ * The fast path counts in its spare words (guest-writable, statistics
+ * only): it may not write monitor memory. */
+#define WEDGE_SH   ((struct ab_shared *)AB_WEDGE_SHARED)
+#define FAST_IRETS (WEDGE_SH->stub[31])
+
 static struct ab_vcpu bm_vcpu;
 static struct ab_dtr boot_gdtr;       /* GDTR before the guest's lgdt */
 static int gdt_loaded;
@@ -128,6 +135,7 @@ static void stats_line(void *ctx, const char *line)
 void bm_guest_stats(struct ab_vm *vm)
 {
 	ab_stats_print(vm->vcpu, stats_line, 0);
+	bm_printf("stat monitor fast-irets %u\n", FAST_IRETS);
 	bm_printf("stat monitor pf-fills %u pf-reflected %u pf-prefills %u "
 		  "shadow-entries %u gdt-syncs %u fast-gate %u pages-free %u\n",
 		  (uint32_t)vm->pf_fills, (uint32_t)vm->pf_reflected,
@@ -140,4 +148,29 @@ void bm_guest_stats(struct ab_vm *vm)
 			  vecs[i], (uint32_t)vm->exits[vecs[i]],
 			  vm->exits[vecs[i]] ? (uint32_t)(vm->cycles[vecs[i]] /
 						vm->exits[vecs[i]]) : 0);
+}
+
+
+/* int $0x82 from a patched iret returning to user mode with interrupts
+ * enabled and nothing pending: done here, before the trap path makes the
+ * monitor writable (trap.c).  Reads only; 0 if handled, else -1. */
+int bm_fast_iret(struct ab_vm *vm, struct ab_regs *r)
+{
+	struct ab_vcpu *v = vm->vcpu;
+	uint32_t fr[6];
+	if ((r->cs & 3) != 1 || r->eip - 2 != AB_WEDGE_STUBS ||
+	    vm->pf_retry.valid || vm->sh->upcall_pending ||
+	    bm_guest_read(vm, r->esp, fr, sizeof fr))
+		return -1;
+	const struct ab_site *s = ab_site_find(v, fr[0]);
+	if (!s || s->cls != PV_CLASS_IRET || s->inline_fast ||
+	    s->insn_len != 1 || s->orig[0] != 0xcf || fr[0] != s->addr + 5 ||
+	    !(fr[3] & 0x200) || (fr[3] & 0x20000))
+		return -1;
+	if (bm_seg_fast_user_return(vm, r, fr + 1, v->gdtr.base,
+				    v->gdtr.limit))
+		return -1;
+	WEDGE_SH->upcall_mask = 0;
+	FAST_IRETS++;
+	return 0;
 }

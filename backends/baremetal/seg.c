@@ -269,3 +269,66 @@ void bm_seg_check_fault(struct ab_vm *vm, const struct ab_regs *r,
 	if (sel && !usable(sel))
 		forbidden(r, sel);
 }
+
+/* ---- the write-free return to user mode --------------------------------
+ * Everything below only READS monitor memory: it runs before the trap
+ * path clears CR0.WP (see trap.c), so the common "iret to user" exit
+ * costs no TLB flush under TCG.  Any doubt returns -1: the normal path
+ * (the afterburner's iret) handles it. */
+
+/* The guest's GDT still matches the mirror (reads only). */
+static int gdt_current(struct ab_vm *vm, uint32_t base, uint16_t limit)
+{
+	uint64_t g[64];
+	unsigned n = ((unsigned)limit + 1) / 8;
+	if (!gcount || n != gcount || n > 64 ||
+	    bm_guest_read(vm, base, g, n * 8))
+		return 0;
+	for (unsigned i = 1; i < n; i++)
+		if (g[i] != gcache[i] || gstatus[i] == 0xff)
+			return 0;
+	return 1;
+}
+
+/* Data segment register after a return to ring 3: null if its DPL is
+ * below 3 (not conforming code), as iret does; -1 if unusable. */
+static int outer_data(uint16_t sel)
+{
+	if (!(sel & ~3u))
+		return sel;
+	if (!usable(sel))
+		return -1;
+	uint32_t hi = (uint32_t)(gcache[sel >> 3] >> 32);
+	int dpl = (hi >> 13) & 3, conforming = (hi & 0x1c00) == 0x1c00;
+	return dpl < 3 && !conforming ? 0 : sel;
+}
+
+int bm_seg_fast_user_return(struct ab_vm *vm, struct ab_regs *r,
+			    const uint32_t f[5], uint32_t gdt_base,
+			    uint16_t gdt_limit)
+{
+	uint32_t w[2];
+	uint16_t cs = (uint16_t)f[1], ss = (uint16_t)f[4];
+	int d[4] = { outer_data(r->ds), outer_data(r->es), outer_data(r->fs),
+		     outer_data(r->gs) };
+	if ((cs & 3) != 3 || (ss & 3) != 3 || !usable(cs) || !usable(ss) ||
+	    d[0] < 0 || d[1] < 0 || d[2] < 0 || d[3] < 0 ||
+	    idt_stale || tss_stale || !tss_va)
+		return -1;
+	for (int k = 0; k < S_N; k++)
+		if (is_boot(cur[k]))
+			return -1;
+	if (!gdt_current(vm, gdt_base, gdt_limit) ||
+	    bm_guest_read(vm, tss_va + 4, w, 8) ||
+	    w[0] != tss_esp0 || w[1] != tss_ss0)
+		return -1;
+	r->eip = f[0];
+	r->cs = cs;
+	r->eflags = (f[2] & ~(FL_IF | FL_VM | FL_RF | FL_IOPL | FL_AC |
+			      FL_NT)) | FL_IF | 2;
+	r->esp = f[3];
+	r->ss = ss;
+	r->ds = (uint16_t)d[0]; r->es = (uint16_t)d[1];
+	r->fs = (uint16_t)d[2]; r->gs = (uint16_t)d[3];
+	return 0;
+}

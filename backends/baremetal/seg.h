@@ -23,6 +23,12 @@ void bm_seg_invalidate(struct ab_vm *vm);
  * selector is one the monitor refuses; return otherwise. */
 void bm_seg_check_fault(struct ab_vm *vm, const struct ab_regs *r,
 			unsigned vec);
+/* Return to user mode from the iret frame f (eip, cs, eflags, esp, ss)
+ * without writing monitor memory, if the mirror, the ring-1 stack and
+ * the fast gate are all current: fills the REAL frame r, 0; else -1. */
+int bm_seg_fast_user_return(struct ab_vm *vm, struct ab_regs *r,
+			    const uint32_t f[5], uint32_t gdt_base,
+			    uint16_t gdt_limit);
 /* Counters. */
 extern uint32_t bm_seg_syncs, bm_seg_fast_gate;
 

@@ -60,6 +60,8 @@ static void guest_trap(struct ab_regs *r, unsigned vec)
 void bm_trap(struct ab_regs *r)
 {
 	unsigned vec = r->entry_vector;
+	if (vec == BM_VEC_RUNTIME && bm_fast_iret(&bm_vm, r) == 0)
+		return;                     /* WP stays set: nothing written */
 	if (r->cs & 3) {
 		uint64_t t0 = rdtsc();
 		write_cr0(read_cr0() & ~CR0_WP);

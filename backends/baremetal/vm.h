@@ -56,5 +56,6 @@ int bm_guest_read(struct ab_vm *vm, uint32_t va, void *buf, uint32_t n);
 void bm_guest_load(struct ab_vm *vm, struct bm_boot *b, struct ab_regs *r);
 void bm_guest_stats(struct ab_vm *vm);
 void bm_guest_sync(struct ab_vm *vm);
+int bm_fast_iret(struct ab_vm *vm, struct ab_regs *r);
 
 #endif
