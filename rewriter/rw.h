@@ -113,11 +113,16 @@ size_t rw_insn_index(const struct rw_image *img, uint32_t addr);
 enum { RW_MAP_TARGET = 1,   /* something may jump to this byte */
        RW_MAP_PINNED = 2,   /* this byte may not move */
        RW_MAP_USED = 4,     /* already part of a window */
-       RW_MAP_TABLE = 8 };  /* named by __ex_table (insn or fixup): may
-			       move if the table is updated (rw_plan.c) */
+       RW_MAP_TABLE = 8,    /* named by __ex_table (insn or fixup): may
+			       move if the table is updated (rw_tables.c) */
+       RW_MAP_ALT = 16 };   /* in a Linux alternative's original range:
+			       may move only as a whole (rw_plan.c) */
+struct rw_alt { uint32_t start, len; };   /* an alternative's original */
 struct rw_maps {
 	uint8_t **scn;          /* per img->scns index; NULL if not exec */
 	unsigned n;
+	struct rw_alt *alts;    /* sorted by start */
+	size_t nalts;
 };
 int rw_maps_build(struct rw_image *img, struct rw_maps *m);
 void rw_maps_free(struct rw_maps *m);
@@ -138,7 +143,7 @@ struct rw_counts {
 	unsigned total[5];
 	unsigned windows, bytes_added;
 };
-struct rw_move { uint32_t from, to; };   /* an instruction's new home */
+struct rw_move { uint32_t from, to, len; };  /* an insn's new home, size */
 struct rw_plan {
 	struct rw_tramp_area area;
 	struct rw_move *moves;           /* in increasing .from order */

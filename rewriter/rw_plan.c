@@ -175,6 +175,44 @@ static size_t absorb(struct rw_image *img, struct rw_maps *m, size_t k,
 	}
 }
 
+/* The alternative original range holding code byte a (RW_MAP_ALT). */
+static const struct rw_alt *alt_at(const struct rw_maps *m, uint32_t a)
+{
+	for (size_t i = 0; i < m->nalts; i++)
+		if (a >= m->alts[i].start && a - m->alts[i].start <
+		    m->alts[i].len)
+			return &m->alts[i];
+	return NULL;
+}
+
+/*
+ * Alternatives move only whole and without sensitive instructions inside
+ * (the boot-time patch would overwrite a site).  Grows *e over the rest
+ * of a range when it can; -1 if the window cannot hold its ranges.
+ */
+static int alts_whole(struct rw_image *img, struct rw_maps *m, size_t a,
+		      size_t *e)
+{
+	const struct rw_insn *I = img->insns;
+	for (size_t j = a; j <= *e; j++) {
+		if (!(rw_maps_get(img, m, I[j].addr) & RW_MAP_ALT)) continue;
+		const struct rw_alt *r = alt_at(m, I[j].addr);
+		if (!r || r->start < I[a].addr) return -1;
+		while (I[*e].addr + I[*e].len < r->start + r->len) {
+			if (*e + 1 >= img->ninsns || I[*e + 1].scn != I[a].scn
+			    || !movable(img, m, *e + 1, 0))
+				return -1;
+			(*e)++;
+		}
+		if (I[*e].addr + I[*e].len != r->start + r->len &&
+		    rw_insn_index(img, r->start + r->len) == (size_t)-1)
+			return -1;
+		for (size_t i = j; I[i].addr < r->start + r->len; i++)
+			if (I[i].cls != PV_CLASS_COUNT) return -1;
+	}
+	return 0;
+}
+
 /* Choose [*s, *e] around insns[k]; 0 on success. */
 static int choose_window(struct rw_image *img, struct rw_maps *m, size_t k,
 			 size_t *s, size_t *e)
@@ -194,13 +232,14 @@ static int choose_window(struct rw_image *img, struct rw_maps *m, size_t k,
 		if (ok) {
 			*s = a;
 			*e = absorb(img, m, k, b);
-			return 0;
+			if (alts_whole(img, m, a, e) == 0) return 0;
 		}
 	}
 	return -1;
 }
 
-static int add_move(struct rw_plan *pl, uint32_t from, uint32_t to)
+static int add_move(struct rw_plan *pl, uint32_t from, uint32_t to,
+		    uint32_t len)
 {
 	if (pl->nmoves == pl->cap_moves) {
 		size_t n = pl->cap_moves ? pl->cap_moves * 2 : 256;
@@ -209,7 +248,7 @@ static int add_move(struct rw_plan *pl, uint32_t from, uint32_t to)
 		pl->moves = p;
 		pl->cap_moves = n;
 	}
-	pl->moves[pl->nmoves++] = (struct rw_move){ from, to };
+	pl->moves[pl->nmoves++] = (struct rw_move){ from, to, len };
 	return 0;
 }
 
@@ -219,7 +258,6 @@ static int emit_insn(struct rw_image *img, struct rw_plan *pl, size_t j)
 	struct rw_insn *in = &img->insns[j];
 	const uint8_t *p = rw_bytes_at(img, in->addr, in->len);
 	uint32_t at = pl->area.vaddr + pl->area.len;
-	if (add_move(pl, in->addr, at) < 0) return rw_err(img, "out of memory");
 	uint8_t b[64];   /* largest pad (32) + insn */
 	unsigned n;
 	if (in->branch == RW_BR_CALL || in->branch == RW_BR_JMP) {
@@ -247,6 +285,8 @@ static int emit_insn(struct rw_image *img, struct rw_plan *pl, size_t j)
 		n = in->len;
 	}
 	if (in->cls == PV_CLASS_COUNT) in->state = RW_ST_MOVED;
+	if (add_move(pl, in->addr, at, n) < 0)
+		return rw_err(img, "out of memory");
 	return area_put(&pl->area, b, n) ? 0 : -1;
 }
 

@@ -6,6 +6,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <elf.h>
 #include "rw.h"
 
 static const char *const rw_origin_key[5] =
@@ -37,6 +38,25 @@ static void json_classes(FILE *f, const struct rw_counts *c)
 		fputc('}', f);
 	}
 	fprintf(f, "\n  },\n");
+}
+
+/* Where .previrt.text lives, so a loader or boot line can reserve it. */
+static void json_segment(FILE *f, const struct rw_image *img)
+{
+	const struct rw_scn *t = NULL;
+	for (unsigned i = 0; i < img->nscn; i++)
+		if (!strcmp(img->scns[i].name, ".previrt.text")) t = &img->scns[i];
+	for (unsigned i = 0; t && i < img->phnum; i++) {
+		const struct rw_phdr *p = &img->phdrs[i];
+		if (p->type != PT_LOAD || t->addr < p->vaddr ||
+		    t->addr - p->vaddr >= p->memsz)
+			continue;
+		fprintf(f, "  \"segment\": {\"vaddr\": \"0x%08x\", \"paddr\": "
+			"\"0x%08x\", \"size\": %u},\n", p->vaddr, p->paddr,
+			p->memsz);
+		return;
+	}
+	fprintf(f, "  \"segment\": null,\n");
 }
 
 static void json_unresolved(FILE *f, const struct rw_image *img)
@@ -77,6 +97,7 @@ int rw_report_json(const struct rw_image *img, const struct rw_counts *c,
 			c->total[o]);
 	fprintf(f, "},\n  \"windows\": %u,\n  \"bytes_added\": %u,\n",
 		c->windows, bytes_added);
+	json_segment(f, img);
 	json_classes(f, c);
 	json_unresolved(f, img);
 	fprintf(f, "}\n");

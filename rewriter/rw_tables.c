@@ -5,7 +5,8 @@
  * names faulting instructions and their landing pads; the kernel finds an
  * entry by the faulting EIP with a binary search, so the table is sorted
  * by insn.  Entries whose insn or fixup moved get the trampoline copy's
- * address, and the table is re-sorted and re-encoded in place.
+ * address, and the table is re-sorted and re-encoded in place.  Linux's
+ * .altinstructions entries whose original range moved follow it too.
  * Runs: host tool (previrt-rewrite).
  */
 #include <elf.h>
@@ -73,11 +74,57 @@ static int update_extable(struct rw_image *img, const struct rw_plan *pl,
 	return 0;
 }
 
+/* The move record of the instruction that started at a, or NULL. */
+static const struct rw_move *move_of(const struct rw_plan *pl, uint32_t a)
+{
+	uint32_t to = moved_to(pl, a);
+	if (to == a) return NULL;
+	size_t lo = 0, hi = pl->nmoves;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (pl->moves[mid].from < a) lo = mid + 1;
+		else hi = mid;
+	}
+	return &pl->moves[lo];
+}
+
+/*
+ * .altinstructions: an original range moved whole (rw_plan.c) gets its
+ * new address and its new length (relocated branches may be longer), so
+ * the boot-time patch lands on the copy.
+ */
+static int update_alts(struct rw_image *img, const struct rw_plan *pl,
+		       const struct rw_scn *s)
+{
+	uint8_t *p = img->buf + s->off;
+	for (uint32_t o = 0; o + 12 <= s->size; o += 12) {
+		uint32_t at = s->addr + o, ins = at + le32(p + o);
+		const struct rw_move *mv = move_of(pl, ins);
+		if (!mv) continue;
+		uint32_t end = ins + p[o + 10], len = 0;
+		for (; mv < pl->moves + pl->nmoves && mv->from < end; mv++)
+			len += mv->len;
+		if (len > 255 || len < p[o + 11])
+			return rw_err(img, "alternative at 0x%x: moved length "
+				      "%u does not fit", ins, len);
+		put_le32(p + o, moved_to(pl, ins) - at);
+		p[o + 10] = (uint8_t)len;
+	}
+	return 0;
+}
+
+static const struct rw_scn *alloc_scn(struct rw_image *img, const char *n)
+{
+	const struct rw_scn *s = rw_scn_named(img, n);
+	return s && s->type != SHT_NOBITS && (s->flags & SHF_ALLOC) ? s : NULL;
+}
+
 int rw_tables_update(struct rw_image *img, const struct rw_plan *pl)
 {
-	const struct rw_scn *s = rw_scn_named(img, "__ex_table");
-	if (!pl->nmoves || !s || s->type == SHT_NOBITS ||
-	    !(s->flags & SHF_ALLOC))
-		return 0;
-	return update_extable(img, pl, s);
+	const struct rw_scn *ex = alloc_scn(img, "__ex_table");
+	const struct rw_scn *alt = alloc_scn(img, ".altinstructions");
+	if (!pl->nmoves) return 0;
+	if (ex && update_extable(img, pl, ex) < 0) return -1;
+	if (alt && update_alts(img, pl, alt) < 0) return -1;
+	return 0;
 }

@@ -6,8 +6,9 @@
  * tables, function pointers, pushed return labels; conservative), or the
  * landing pad of a Linux exception table.  A byte is PINNED if it may not
  * move at all: relocated fields, instructions named by address tables
- * (Linux __jump_table, .altinstructions, BUG ud2s), and existing
- * sites.  Instructions and landing pads named by Linux's __ex_table are
+ * (Linux __jump_table, .altinstructions replacements, BUG ud2s), and
+ * existing sites.  An alternative's original range is ALT: it moves only
+ * whole, and rw_tables.c then updates its .altinstructions entry.  Instructions and landing pads named by Linux's __ex_table are
  * TABLE: they may move, because rw_plan.c rewrites the table.  Runs: host tool (previrt-rewrite).
  */
 #include <elf.h>
@@ -161,8 +162,6 @@ struct rw_reltab {
 static const struct rw_reltab rw_linux_tables[] = {
 	/* struct jump_entry { s32 code, target; long key; }: 2 or 5 bytes */
 	{ "__jump_table", 12, 0, -1, -1, -1, 4, 5 },
-	/* struct alt_instr { s32 instr, repl; u16 cpuid; u8 ilen, rlen; } */
-	{ ".altinstructions", 12, 0, 10, 4, 11, -1, 0 },
 };
 
 static uint32_t rel_field(const struct rw_image *img, const struct rw_scn *s,
@@ -202,6 +201,36 @@ static void scan_extable(struct rw_image *img, struct rw_maps *m)
 	}
 }
 
+static int alt_cmp(const void *a, const void *b)
+{
+	const struct rw_alt *x = a, *y = b;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/*
+ * .altinstructions (struct alt_instr { s32 instr, repl; u16 cpuid; u8
+ * instrlen, replacementlen; }): the replacement is copied over the
+ * original at boot, so the replacement never moves (PINNED) and the
+ * original may move only whole, with its entry (ALT, rw_tables.c).
+ */
+static int scan_alts(struct rw_image *img, struct rw_maps *m)
+{
+	const struct rw_scn *s = rw_scn_named(img, ".altinstructions");
+	if (!s || s->type == SHT_NOBITS || !(s->flags & SHF_ALLOC)) return 0;
+	const uint8_t *p = img->buf + s->off;
+	m->alts = calloc(s->size / 12 + 1, sizeof *m->alts);
+	if (!m->alts) return rw_err(img, "out of memory");
+	for (uint32_t o = 0; o + 12 <= s->size; o += 12) {
+		uint32_t ins = rel_field(img, s, o), ilen = p[o + 10];
+		rw_maps_set(img, m, ins, ilen, RW_MAP_ALT);
+		rw_maps_set(img, m, rel_field(img, s, o + 4), p[o + 11],
+			    RW_MAP_PINNED);
+		m->alts[m->nalts++] = (struct rw_alt){ ins, ilen };
+	}
+	qsort(m->alts, m->nalts, sizeof *m->alts, alt_cmp);
+	return 0;
+}
+
 /* Existing sites are patched at run time: they never move. */
 static void scan_sites(struct rw_image *img, struct rw_maps *m)
 {
@@ -230,7 +259,7 @@ int rw_maps_build(struct rw_image *img, struct rw_maps *m)
 		scan_reltab(img, m, &rw_linux_tables[t]);
 	scan_extable(img, m);
 	scan_sites(img, m);
-	return 0;
+	return scan_alts(img, m);
 }
 
 void rw_maps_free(struct rw_maps *m)
@@ -238,5 +267,7 @@ void rw_maps_free(struct rw_maps *m)
 	for (unsigned i = 0; m->scn && i < m->n; i++)
 		free(m->scn[i]);
 	free(m->scn);
+	free(m->alts);
 	m->scn = NULL;
+	m->alts = NULL;
 }

@@ -9,7 +9,8 @@ pass site, 1 trap site (hlt between two targets), 0 unresolved; objdump
 counts agree with the report; the branch target in the middle of a
 would-be window kept its bytes; the relocated call still calls helper;
 the new PT_LOAD keeps p_vaddr - p_paddr = 0xC0000000; __ex_table
-entries follow the instructions they name and stay sorted; rewriting the
+entries follow the instructions they name and stay sorted; an
+.altinstructions original moves whole with its entry; rewriting the
 output again changes nothing; the bad image fails --check naming
 "island".  Exit 0 when all hold, 1 with one line per problem.
 """
@@ -86,6 +87,20 @@ def check_extable(a, out):
            "moved pop %%es / pop %%ds in .previrt.text: %s" % insns)
 
 
+def check_alts(a, out):
+    """The alternative's original jmp moved whole: its entry points at the
+    jmp rel32 copy in .previrt.text, with instrlen 5."""
+    va, tab = section(a.readelf, out, ".altinstructions")
+    tva, text = section(a.readelf, out, ".previrt.text")
+    if len(tab) != 12 or not tva:
+        expect(False, ".altinstructions or .previrt.text missing")
+        return
+    ins = (va + int.from_bytes(tab[0:4], "little", signed=True)) & 0xffffffff
+    ok = 0 <= ins - tva < len(text) and text[ins - tva] == 0xe9
+    expect(ok and tab[10] == 5, "alternative entry not moved with its jmp:"
+           " instr 0x%x len %d" % (ins, tab[10]))
+
+
 def check_good(a):
     out = os.path.join(a.outdir, "e2e.rw.elf")
     rep = os.path.join(a.outdir, "e2e.json")
@@ -119,6 +134,7 @@ def check_good(a):
                          for v, p_ in loads),
            "a PT_LOAD breaks p_vaddr - p_paddr = 0xC0000000: %s" % loads)
     check_extable(a, out)
+    check_alts(a, out)
     again = os.path.join(a.outdir, "e2e.rw2.elf")
     rep2 = os.path.join(a.outdir, "e2e2.json")
     p = run([a.rewriter, out, "-o", again, "--check", "--report", rep2])

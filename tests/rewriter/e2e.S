@@ -61,6 +61,31 @@ restore_segs:
 	movl	%eax, %ebx
 	ret
 
+	/* Like Linux's entry_SYSENTER_32: a pushf whose only room is an
+	 * alternative's original jmp, which must move whole with its
+	 * .altinstructions entry. */
+	.globl	sysenter_like
+sysenter_like:
+	pushf
+	push	%eax
+.Lalt_orig:
+	jmp	.Lalt_end
+.Lalt_orig_end:
+	movl	%ebx, %eax
+.Lalt_end:
+	ret
+
+	.section .altinstructions, "a"
+	.long	.Lalt_orig - .		/* instr_offset */
+	.long	.Lalt_repl - .		/* repl_offset */
+	.word	0			/* cpuid */
+	.byte	.Lalt_orig_end - .Lalt_orig, .Lalt_repl_end - .Lalt_repl
+
+	.section .altinstr_replacement, "ax"
+.Lalt_repl:
+	nop
+.Lalt_repl_end:
+
 	.section __ex_table, "a"
 	.p2align 2
 	.long	.Lex_es - ., .Lex_es - ., 0		/* insn, fixup, data */
