@@ -13,6 +13,9 @@
  *           entries differ or agree: every read must see the current
  *           mapping (the hosted TLB keeps the kernel half across CR3
  *           loads only when that is invisible); exit 42
+ *   EXC     #DE (SIGFPE), int3 (SIGTRAP) and #UD (SIGILL) in the guest
+ *           kernel reach the guest IDT with fault/trap return addresses
+ *           right; exit 42
  *   ECHO    read one byte from the UART (polling LSR), echo it, exit
  *           with it as the status
  * Runs: guest kernel (ring 0 natively; deprivileged under previrt), flat,
@@ -26,6 +29,7 @@
 #define MODE_TRIPLE 5
 #define MODE_ECHO 6
 #define MODE_TLB 7
+#define MODE_EXC 8
 #define CLS_MOV_FROM_CR 17
 #define CLS_MOV_TO_CR 18
 #define CLS_CLI 0
@@ -64,6 +68,13 @@ start:
 #if MODE == MODE_TLB
 	call tlb_test
 	movl $msg_tlb, %esi
+	call puts
+	movb $42, %al
+	PV CLS_IO, 5, 2, outb %al, $0xf4
+#endif
+#if MODE == MODE_EXC
+	call exc_test
+	movl $msg_exc, %esi
 	call puts
 	movb $42, %al
 	PV CLS_IO, 5, 2, outb %al, $0xf4
@@ -243,6 +254,52 @@ page_b:	.space 4096
 	.text
 #endif
 
+#if MODE == MODE_EXC
+/* IDT gate vec -> handler (interrupt gate, selector 0x10). */
+.macro GATE vec, handler
+	movl $\handler, %eax
+	movw %ax, idt + \vec * 8
+	movw $0x10, idt + \vec * 8 + 2
+	movw $0x8e00, idt + \vec * 8 + 4
+	shrl $16, %eax
+	movw %ax, idt + \vec * 8 + 6
+.endm
+exc_test:
+	GATE 0, h_de
+	GATE 3, h_bp
+	GATE 6, h_ud
+	PV CLS_LOAD_DT, 7, 7, lgdt gdtr
+	PV CLS_LOAD_DT, 7, 7, lidt idtr
+	movl $7, %eax
+	xorl %edx, %edx
+	xorl %ecx, %ecx
+de_at:	divl %ecx                      /* #DE: a fault, eip = de_at */
+	int3                            /* #BP: a trap, eip after */
+bp_after:
+ud_at:	ud2                             /* #UD: a fault, eip = ud_at */
+	cmpl $7, exc_seen
+	jne 1f
+	ret
+1:	movl $msg_excfail, %esi
+	call puts
+	movb $1, %al
+	PV CLS_IO, 5, 2, outb %al, $0xf4
+h_de:	cmpl $de_at, (%esp)
+	jne 1f
+	orl $1, exc_seen
+	addl $2, (%esp)                 /* skip the divl */
+1:	PV CLS_IRET, 5, 1, iret
+h_bp:	cmpl $bp_after, (%esp)
+	jne 1f
+	orl $2, exc_seen
+1:	PV CLS_IRET, 5, 1, iret
+h_ud:	cmpl $ud_at, (%esp)
+	jne 1f
+	orl $4, exc_seen
+	addl $2, (%esp)
+1:	PV CLS_IRET, 5, 1, iret
+#endif
+
 #if MODE == MODE_ESCAPE
 	.code64
 code64:
@@ -281,6 +338,9 @@ msg_start: .asciz "tiny: start\n"
 msg_ok:	.asciz "tiny: three timer ticks ok\n"
 msg_seg: .asciz "tiny: fs and gs bases ok\n"
 msg_tlb: .asciz "tiny: kernel-half tlb ok\n"
+msg_exc: .asciz "tiny: exceptions ok\n"
+msg_excfail: .asciz "tiny: exceptions FAILED\n"
+exc_seen: .long 0
 msg_tlbfail: .asciz "tiny: kernel-half tlb STALE\n"
 magic:	.long 0x600dbeef, 0x12345678
 	.bss
