@@ -143,11 +143,13 @@ void bm_guest_stats(struct ab_vm *vm)
 		  bm_seg_fast_gate, bm_pages_free());
 	static const unsigned vecs[] = { 13, 14, BM_VEC_IRQ0, BM_VEC_SYSCALL,
 					 BM_VEC_RUNTIME };
-	for (unsigned i = 0; i < sizeof vecs / sizeof vecs[0]; i++)
-		bm_printf("stat monitor exits vector 0x%x %u cycles/exit %u\n",
-			  vecs[i], (uint32_t)vm->exits[vecs[i]],
-			  vm->exits[vecs[i]] ? (uint32_t)(vm->cycles[vecs[i]] /
-						vm->exits[vecs[i]]) : 0);
+	for (unsigned i = 0; i < sizeof vecs / sizeof vecs[0]; i++) {
+		uint64_t n = vm->exits[vecs[i]];
+		bm_printf("stat monitor exits vector 0x%x %u\n", vecs[i],
+			  (uint32_t)n);
+		bm_printf("stat monitor cycles-per-exit-0x%x %u\n", vecs[i],
+			  n ? (uint32_t)(vm->cycles[vecs[i]] / n) : 0);
+	}
 }
 
 
