@@ -115,8 +115,10 @@ enum { RW_MAP_TARGET = 1,   /* something may jump to this byte */
        RW_MAP_USED = 4,     /* already part of a window */
        RW_MAP_TABLE = 8,    /* named by __ex_table (insn or fixup): may
 			       move if the table is updated (rw_tables.c) */
-       RW_MAP_ALT = 16 };   /* in a Linux alternative's original range:
+       RW_MAP_ALT = 16,     /* in a Linux alternative's original range:
 			       may move only as a whole (rw_plan.c) */
+       RW_MAP_REF = 32 };   /* referenced by code, data or a table (not
+			       just by a symbol) */
 struct rw_alt { uint32_t start, len; };   /* an alternative's original */
 struct rw_maps {
 	uint8_t **scn;          /* per img->scns index; NULL if not exec */
@@ -144,8 +146,12 @@ struct rw_counts {
 	unsigned windows, bytes_added;
 };
 struct rw_move { uint32_t from, to, len; };  /* an insn's new home, size */
+/* A function nothing refers to, cleared to int3 (rw_plan.c). */
+struct rw_dead { uint32_t addr, size, insn; uint8_t cls; const char *name; };
 struct rw_plan {
 	struct rw_tramp_area area;
+	struct rw_dead *dead;
+	unsigned ndead;
 	struct rw_move *moves;           /* in increasing .from order */
 	size_t nmoves, cap_moves;
 	struct pv_site *new_sites;       /* full output table */
@@ -167,7 +173,8 @@ int rw_write(struct rw_image *img, struct rw_plan *plan, const char *out);
 
 /* rw_report.c */
 int rw_report_json(const struct rw_image *img, const struct rw_counts *c,
-		   unsigned bytes_added, const char *path);
+		   unsigned bytes_added, const struct rw_plan *pl,
+		   const char *path);
 void rw_report_summary(const struct rw_image *img,
 		       const struct rw_counts *c, unsigned bytes_added);
 

@@ -62,55 +62,71 @@ static int analyse(struct rw_image *img, const char *path)
 static int fail(struct rw_image *img)
 {
 	fprintf(stderr, "previrt-rewrite: %s\n", img->err);
-	rw_image_free(img);
-	free(img->buf);
 	return 1;
 }
 
 static int rewrite(struct rw_image *img, const struct rw_opts *o,
-		   struct rw_counts *c)
+		   struct rw_plan *pl, struct rw_counts *c)
 {
-	struct rw_plan pl;
-	if (rw_plan_make(img, &pl, &o->at) < 0 ||
-	    rw_write(img, &pl, o->out) < 0) {
-		rw_plan_free(&pl);
+	if (rw_plan_make(img, pl, &o->at) < 0 ||
+	    rw_write(img, pl, o->out) < 0)
 		return -1;
+	c->windows = pl->counts.windows;
+	c->bytes_added = pl->counts.bytes_added;
+	return 0;
+}
+
+static void free_image(struct rw_image *img)
+{
+	rw_image_free(img);
+	free(img->buf);
+	img->buf = NULL;
+}
+
+/* Analyse (and with -o rewrite) o->in; report on the image analysed. */
+static int run(const struct rw_opts *o, struct rw_image *img,
+	       struct rw_image *fin, struct rw_plan *pl)
+{
+	struct rw_counts c = { 0 };
+	if (analyse(img, o->in) < 0) return fail(img);
+	if (o->out) {
+		if (rewrite(img, o, pl, &c) < 0) return fail(img);
+		if (analyse(fin, o->out) < 0) return fail(fin);
+	} else {
+		*fin = *img;
+		img->buf = NULL;
+		memset(img, 0, sizeof *img);
+		struct rw_scn *t = rw_scn_named(fin, ".previrt.text");
+		c.bytes_added = t ? t->size : 0;
 	}
-	c->windows = pl.counts.windows;
-	c->bytes_added = pl.counts.bytes_added;
-	rw_plan_free(&pl);
+	rw_count(fin, &c);
+	rw_report_summary(fin, &c, c.bytes_added);
+	for (unsigned i = 0; i < pl->ndead; i++)
+		fprintf(stderr, "  unreferenced %s (0x%08x, %u bytes) held a %s:"
+			" cleared to int3\n", pl->dead[i].name, pl->dead[i].addr,
+			pl->dead[i].size, pv_class_info(pl->dead[i].cls)->name);
+	if (o->report && rw_report_json(fin, &c, c.bytes_added, pl,
+					o->report)) {
+		fprintf(stderr, "previrt-rewrite: cannot write %s\n", o->report);
+		return 1;
+	}
+	if (o->check && c.total[4]) {
+		fprintf(stderr, "previrt-rewrite: check FAILED: %u unresolved "
+			"sensitive instructions\n", c.total[4]);
+		return 2;
+	}
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
 	struct rw_opts o = { 0 };
-	struct rw_image img, fin;
-	struct rw_counts c = { 0 };
+	struct rw_image img = { 0 }, fin = { 0 };
+	struct rw_plan pl = { 0 };
 	if (parse_args(argc, argv, &o) < 0) return usage();
-	if (analyse(&img, o.in) < 0) return fail(&img);
-	if (o.out) {
-		if (rewrite(&img, &o, &c) < 0) return fail(&img);
-		rw_image_free(&img);
-		free(img.buf);
-		if (analyse(&fin, o.out) < 0) return fail(&fin);
-	} else {
-		fin = img;
-		struct rw_scn *t = rw_scn_named(&fin, ".previrt.text");
-		c.bytes_added = t ? t->size : 0;
-	}
-	rw_count(&fin, &c);
-	rw_report_summary(&fin, &c, c.bytes_added);
-	if (o.report && rw_report_json(&fin, &c, c.bytes_added, o.report)) {
-		fprintf(stderr, "previrt-rewrite: cannot write %s\n", o.report);
-		return 1;
-	}
-	rw_image_free(&fin);
-	free(fin.buf);
-	if (o.check && c.total[4]) {
-		fprintf(stderr, "previrt-rewrite: check FAILED: %u unresolved "
-			"sensitive instructions\n", c.total[4]);
-		return 2;
-	}
-	return 0;
+	int r = run(&o, &img, &fin, &pl);
+	rw_plan_free(&pl);
+	free_image(&img);
+	free_image(&fin);
+	return r;
 }

@@ -331,8 +331,41 @@ static int try_window(struct rw_image *img, struct rw_plan *pl,
 	return make_window(img, pl, m, s, e);
 }
 
+/*
+ * A function that nothing refers to (its symbol is the only name for it:
+ * no branch, pointer, immediate or table reaches any of its bytes, and it
+ * is not the entry point) is dead in this image.  If it holds a
+ * non-trapping sensitive instruction that no window can take, it is
+ * cleared to int3: reached anyway (by a name lookup this image cannot
+ * show), it stops at once instead of running the instruction natively.
+ */
+static int clear_dead(struct rw_image *img, struct rw_plan *pl,
+		      struct rw_maps *m, size_t k)
+{
+	const struct rw_insn *in = &img->insns[k];
+	const struct rw_sym *s = rw_sym_for(img, in->addr);
+	if (!s || s->type != STT_FUNC || in->addr - s->addr >= s->size)
+		return -1;
+	for (uint32_t b = 0; b < s->size; b++)
+		if (rw_maps_get(img, m, s->addr + b) &
+		    (RW_MAP_REF | RW_MAP_PINNED | RW_MAP_USED | RW_MAP_ALT))
+			return -1;
+	uint8_t *p = rw_bytes_at(img, s->addr, s->size);
+	void *n = realloc(pl->dead, (pl->ndead + 1) * sizeof *pl->dead);
+	if (!p || !n) return -1;
+	pl->dead = n;
+	pl->dead[pl->ndead++] = (struct rw_dead){ s->addr, s->size, in->addr,
+						  in->cls, s->name };
+	memset(p, 0xcc, s->size);
+	rw_maps_set(img, m, s->addr, s->size, RW_MAP_USED);
+	for (size_t j = k; j < img->ninsns && img->insns[j].addr <
+	     s->addr + s->size; j++)
+		img->insns[j].state = RW_ST_MOVED;
+	return 0;
+}
+
 /* Pass 2: what is still PLAIN gets one more try, then a trap site if its
- * class traps deprivileged, else stays unresolved. */
+ * class traps deprivileged, else (unless it is dead) stays unresolved. */
 static int fix_rest(struct rw_image *img, struct rw_plan *pl,
 		    struct rw_maps *m, size_t k)
 {
@@ -345,6 +378,7 @@ static int fix_rest(struct rw_image *img, struct rw_plan *pl,
 		return add_site(pl, (struct pv_site){ in->addr, in->len,
 				in->len, in->cls, PV_ORIGIN_TRAP });
 	}
+	if (clear_dead(img, pl, m, k) == 0) return 0;
 	in->state = RW_ST_UNRESOLVED;
 	return 0;
 }
@@ -389,6 +423,7 @@ void rw_plan_free(struct rw_plan *pl)
 	free(pl->area.code);
 	free(pl->new_sites);
 	free(pl->moves);
+	free(pl->dead);
 	memset(pl, 0, sizeof *pl);
 }
 

@@ -82,8 +82,24 @@ static void json_unresolved(FILE *f, const struct rw_image *img)
 	fprintf(f, "%s]\n", first ? "" : "\n  ");
 }
 
+/* Unreferenced functions the rewrite cleared (rw_plan.c clear_dead). */
+static void json_dead(FILE *f, const struct rw_plan *pl)
+{
+	fprintf(f, "  \"removed_unreferenced\": [");
+	for (unsigned i = 0; pl && i < pl->ndead; i++) {
+		const struct rw_dead *d = &pl->dead[i];
+		fprintf(f, "%s\n    {\"symbol\": ", i ? "," : "");
+		json_str(f, d->name);
+		fprintf(f, ", \"address\": \"0x%08x\", \"size\": %u, "
+			"\"class\": \"%s\"}", d->addr, d->size,
+			pv_class_info(d->cls)->name);
+	}
+	fprintf(f, "%s],\n", pl && pl->ndead ? "\n  " : "");
+}
+
 int rw_report_json(const struct rw_image *img, const struct rw_counts *c,
-		   unsigned bytes_added, const char *path)
+		   unsigned bytes_added, const struct rw_plan *pl,
+		   const char *path)
 {
 	FILE *f = fopen(path, "w");
 	if (!f) return -1;
@@ -98,6 +114,7 @@ int rw_report_json(const struct rw_image *img, const struct rw_counts *c,
 	fprintf(f, "},\n  \"windows\": %u,\n  \"bytes_added\": %u,\n",
 		c->windows, bytes_added);
 	json_segment(f, img);
+	json_dead(f, pl);
 	json_classes(f, c);
 	json_unresolved(f, img);
 	fprintf(f, "}\n");

@@ -86,7 +86,7 @@ static void data_word_at(struct rw_image *img, struct rw_maps *m, uint32_t v)
 {
 	int i = exec_scn(img, v);
 	if (i < 0 || rw_insn_index(img, v) == (size_t)-1) return;
-	m->scn[i][v - img->scns[i].addr] |= RW_MAP_TARGET;
+	m->scn[i][v - img->scns[i].addr] |= RW_MAP_TARGET | RW_MAP_REF;
 	const uint8_t *p = rw_bytes_at(img, v, 2);
 	if (p && p[0] == 0x0f && p[1] == 0x0b)
 		rw_maps_set(img, m, v, 2, RW_MAP_PINNED);
@@ -111,7 +111,7 @@ static void scan_code(struct rw_image *img, struct rw_maps *m)
 	for (size_t k = 0; k < img->ninsns; k++) {
 		const struct rw_insn *in = &img->insns[k];
 		if (in->branch >= RW_BR_CALL && in->branch <= RW_BR_OTHER_REL)
-			rw_maps_set(img, m, in->target, 1, RW_MAP_TARGET);
+			rw_maps_set(img, m, in->target, 1, RW_MAP_TARGET | RW_MAP_REF);
 		/* 32-bit immediates and displacements sit at the end of an
 		 * instruction, or before an imm8/imm16/imm32 or a far
 		 * pointer's selector. */
@@ -128,7 +128,7 @@ static void scan_syms(struct rw_image *img, struct rw_maps *m)
 {
 	for (unsigned i = 0; i < img->nsyms; i++)
 		rw_maps_set(img, m, img->syms[i].addr, 1, RW_MAP_TARGET);
-	rw_maps_set(img, m, img->entry, 1, RW_MAP_TARGET);
+	rw_maps_set(img, m, img->entry, 1, RW_MAP_TARGET | RW_MAP_REF);
 }
 
 /* Relocations kept in the image (ld --emit-relocs): fields never move. */
@@ -186,7 +186,7 @@ static void scan_reltab(struct rw_image *img, struct rw_maps *m,
 				    p[o + t->pin2_len_off], RW_MAP_PINNED);
 		if (t->target_off >= 0)
 			rw_maps_set(img, m, rel_field(img, s, o + t->target_off),
-				    1, RW_MAP_TARGET);
+				    1, RW_MAP_TARGET | RW_MAP_REF);
 	}
 }
 
@@ -196,8 +196,10 @@ static void scan_extable(struct rw_image *img, struct rw_maps *m)
 	const struct rw_scn *s = rw_scn_named(img, "__ex_table");
 	if (!s || s->type == SHT_NOBITS || !(s->flags & SHF_ALLOC)) return;
 	for (uint32_t o = 0; o + 12 <= s->size; o += 12) {
-		rw_maps_set(img, m, rel_field(img, s, o), 1, RW_MAP_TABLE);
-		rw_maps_set(img, m, rel_field(img, s, o + 4), 1, RW_MAP_TABLE);
+		rw_maps_set(img, m, rel_field(img, s, o), 1,
+			    RW_MAP_TABLE | RW_MAP_REF);
+		rw_maps_set(img, m, rel_field(img, s, o + 4), 1,
+			    RW_MAP_TABLE | RW_MAP_REF);
 	}
 }
 
@@ -222,7 +224,7 @@ static int scan_alts(struct rw_image *img, struct rw_maps *m)
 	if (!m->alts) return rw_err(img, "out of memory");
 	for (uint32_t o = 0; o + 12 <= s->size; o += 12) {
 		uint32_t ins = rel_field(img, s, o), ilen = p[o + 10];
-		rw_maps_set(img, m, ins, ilen, RW_MAP_ALT);
+		rw_maps_set(img, m, ins, ilen, RW_MAP_ALT | RW_MAP_REF);
 		rw_maps_set(img, m, rel_field(img, s, o + 4), p[o + 11],
 			    RW_MAP_PINNED);
 		m->alts[m->nalts++] = (struct rw_alt){ ins, ilen };

@@ -6,23 +6,27 @@
 # Runs: host (meson test --suite slow, after build-linux.sh).
 # Usage: run-linux.sh OUTDIR REWRITER OBJDUMP_COUNT_PY BENCH_PROG...
 #   OUTDIR holds obj/vmlinux from build-linux.sh; results go to OUTDIR.
-# The trampoline segment goes at physical 0x10000-0x8ffff (virtual
-# 0xC0010000): Linux 6.1 keeps the first 1 MiB reserved (realmode/init.c)
-# and maps it, so nothing reuses it (docs/rewriter.md).
+# The trampoline segment goes right after the image (inside the early
+# page tables' reach); the boot line reserves it with memmap=SIZE$PADDR
+# taken from the report, so Linux never hands that memory out
+# (docs/rewriter.md).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 out=$1 rw=$2 count=$3
 shift 3
 vmlinux=$out/obj/vmlinux
 [ -f "$vmlinux" ] || { echo "run-linux: $vmlinux missing (run build-linux.sh)"; exit 1; }
-"$rw" "$vmlinux" -o "$out/vmlinux.rw" --check --report "$out/linux-report.json" \
-	--tramp-at 0xc0010000:0x80000
+"$rw" "$vmlinux" -o "$out/vmlinux.rw" --check --report "$out/linux-report.json"
 python3 "$count" --report "$out/linux-report.json" "$out/vmlinux.rw"
+reserve=$(python3 -c 'import json, sys
+s = json.load(open(sys.argv[1]))["segment"]
+print("memmap=%dK$%s" % ((s["size"] + 4095) // 4096 * 4, s["paddr"]) if s else "")' \
+	"$out/linux-report.json")
 clang-16 -m32 -static -O2 "$here/init.c" -o "$out/init"
 python3 "$here/mkcpio.py" "$out/initramfs.cpio" "$out/init" "$@"
-echo "run-linux: booting $out/vmlinux.rw"
+echo "run-linux: booting $out/vmlinux.rw ($reserve)"
 timeout 600 qemu-system-i386 -accel tcg -m 256 -kernel "$out/vmlinux.rw" \
-	-initrd "$out/initramfs.cpio" -append "console=ttyS0 panic=-1" \
+	-initrd "$out/initramfs.cpio" -append "console=ttyS0 panic=-1 $reserve" \
 	-serial stdio -display none -monitor none -no-reboot \
 	> "$out/linux-boot.log" 2>&1 || true
 grep -E '^(BENCH|previrt-linux-init)' "$out/linux-boot.log" || true
