@@ -153,26 +153,35 @@ void bm_guest_stats(struct ab_vm *vm)
 }
 
 
-/* int $0x82 from a patched iret returning to user mode with interrupts
- * enabled and nothing pending: done here, before the trap path makes the
- * monitor writable (trap.c).  Reads only; 0 if handled, else -1. */
+/* int $0x82 from a patched iret returning to user mode (interrupts
+ * enabled, nothing pending) or to the guest kernel (nothing deliverable
+ * after it): done here, before the trap path makes the monitor writable
+ * (trap.c).  Reads only; 0 if handled, else -1. */
 int bm_fast_iret(struct ab_vm *vm, struct ab_regs *r)
 {
 	struct ab_vcpu *v = vm->vcpu;
 	uint32_t fr[6];
 	if ((r->cs & 3) != 1 || r->eip - 2 != AB_WEDGE_STUBS ||
-	    vm->pf_retry.valid || vm->sh->upcall_pending ||
-	    bm_guest_read(vm, r->esp, fr, sizeof fr))
+	    vm->pf_retry.valid || bm_guest_read(vm, r->esp, fr, 16))
 		return -1;
 	const struct ab_site *s = ab_site_find(v, fr[0]);
+	int to_user = (fr[2] & 3) == 3, vif = !!(fr[3] & 0x200);
 	if (!s || s->cls != PV_CLASS_IRET || s->inline_fast ||
 	    s->insn_len != 1 || s->orig[0] != 0xcf || fr[0] != s->addr + 5 ||
-	    !(fr[3] & 0x200) || (fr[3] & 0x20000))
+	    (fr[3] & 0x20000) || (vif && WEDGE_SH->upcall_pending))
 		return -1;
-	if (bm_seg_fast_user_return(vm, r, fr + 1, v->gdtr.base,
-				    v->gdtr.limit))
-		return -1;
-	WEDGE_SH->upcall_mask = 0;
+	if (to_user) {
+		if (!vif || bm_guest_read(vm, r->esp + 16, fr + 4, 8) ||
+		    bm_seg_fast_user_return(vm, r, fr + 1, v->gdtr.base,
+					    v->gdtr.limit))
+			return -1;
+	} else {
+		if (bm_seg_fast_kernel_return(vm, r, fr + 1, v->gdtr.base,
+					      v->gdtr.limit))
+			return -1;
+		r->esp += 16;
+	}
+	WEDGE_SH->upcall_mask = !vif;
 	FAST_IRETS++;
 	return 0;
 }

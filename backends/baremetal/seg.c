@@ -332,3 +332,25 @@ int bm_seg_fast_user_return(struct ab_vm *vm, struct ab_regs *r,
 	r->fs = (uint16_t)d[2]; r->gs = (uint16_t)d[3];
 	return 0;
 }
+
+/* Same-level return to the guest kernel from the iret frame f (eip, cs,
+ * eflags): fills the REAL frame r (esp already past the frame), 0; or
+ * -1 when the mirror is not current. */
+int bm_seg_fast_kernel_return(struct ab_vm *vm, struct ab_regs *r,
+			      const uint32_t f[3], uint32_t gdt_base,
+			      uint16_t gdt_limit)
+{
+	uint16_t cs = (uint16_t)f[1];
+	if ((cs & 3) != 0 || !usable(cs))
+		return -1;
+	for (int k = 0; k < S_N; k++)
+		if (is_boot(cur[k]))
+			return -1;
+	if (!gdt_current(vm, gdt_base, gdt_limit))
+		return -1;
+	r->eip = f[0];
+	r->cs = cs | 1;
+	r->eflags = (f[2] & ~(FL_IF | FL_VM | FL_RF | FL_IOPL | FL_AC |
+			      FL_NT)) | FL_IF | 2;
+	return 0;
+}

@@ -29,6 +29,9 @@ void bm_seg_check_fault(struct ab_vm *vm, const struct ab_regs *r,
 int bm_seg_fast_user_return(struct ab_vm *vm, struct ab_regs *r,
 			    const uint32_t f[5], uint32_t gdt_base,
 			    uint16_t gdt_limit);
+int bm_seg_fast_kernel_return(struct ab_vm *vm, struct ab_regs *r,
+			      const uint32_t f[3], uint32_t gdt_base,
+			      uint16_t gdt_limit);
 /* Counters. */
 extern uint32_t bm_seg_syncs, bm_seg_fast_gate;
 
