@@ -1,22 +1,17 @@
 /*
- * init.c - /init of the Linux initramfs: runs every program in /bench in
- * name order (the static benchmark binaries from bench/progs, which print
- * BENCH lines), reports each exit status, then restarts the machine
+ * init.c - /init of the Linux initramfs: runs each program named in
+ * /bench/LIST, in order (the static benchmark binaries from bench/progs,
+ * which print BENCH lines; their helpers sit beside them in /bench),
+ * reports each exit status, then restarts the machine
  * (qemu -no-reboot turns that into exit).  Runs: Linux ring 3, PID 1;
  * static i386 glibc.  Built and packed by run-linux.sh.
  */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/reboot.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-static int by_name(const struct dirent **a, const struct dirent **b)
-{
-	return strcmp((*a)->d_name, (*b)->d_name);
-}
 
 static int run_one(const char *name)
 {
@@ -35,17 +30,24 @@ static int run_one(const char *name)
 
 int main(void)
 {
-	struct dirent **ents;
-	int n = scandir("/bench", &ents, NULL, by_name), bad = 0;
+	char name[256];
+	int n = 0, bad = 0;
+	FILE *list = fopen("/bench/LIST", "r");
 	setvbuf(stdout, NULL, _IONBF, 0);
-	printf("previrt-linux-init: %d programs\n", n);
-	for (int i = 0; i < n; i++) {
-		if (ents[i]->d_name[0] == '.') continue;
-		int r = run_one(ents[i]->d_name);
-		printf("previrt-linux-init: %s exit %d\n", ents[i]->d_name, r);
-		bad |= r != 0;
+	if (!list) {
+		printf("previrt-linux-init: no /bench/LIST\n");
+		bad = 1;
 	}
-	printf("previrt-linux-init: done, %s\n", bad ? "FAILED" : "all ok");
+	while (list && fgets(name, sizeof name, list)) {
+		name[strcspn(name, "\n")] = 0;
+		if (!name[0]) continue;
+		int r = run_one(name);
+		printf("previrt-linux-init: %s exit %d\n", name, r);
+		bad |= r != 0;
+		n++;
+	}
+	printf("previrt-linux-init: done, %d programs, %s\n", n,
+	       bad || !n ? "FAILED" : "all ok");
 	sync();
 	reboot(RB_AUTOBOOT);
 	return 0;

@@ -3,6 +3,7 @@
 # (build-linux.sh), then rewrite, check and boot it (run-linux.sh).
 # Runs: host (meson test --suite slow: rw-linux).
 # Usage: linux-test.sh OUTDIR PASS_SO REWRITER OBJDUMP_COUNT_PY BENCH...
+#                      [--helpers HELPER...]
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 out=$1 pass=$2

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""mkcpio.py - write an uncompressed newc initramfs: /dev/console, /init
-and /bench/<name> for each program.  Runs: host (run-linux.sh).
-Usage: mkcpio.py OUT.cpio INIT BENCH..."""
+"""mkcpio.py - write an uncompressed newc initramfs: /dev/console, /init,
+/bench/<name> for each program and helper, and /bench/LIST naming the
+programs /init runs (helpers are only run by them).
+Runs: host (run-linux.sh).
+Usage: mkcpio.py OUT.cpio INIT BENCH... [--helpers HELPER...]"""
 import os
 import sys
 
@@ -18,14 +20,18 @@ def entry(out, ino, name, mode, data=b"", rdev=(0, 0)):
 
 
 def main():
-    out_path, init, benches = sys.argv[1], sys.argv[2], sys.argv[3:]
+    out_path, init, rest = sys.argv[1], sys.argv[2], sys.argv[3:]
+    cut = rest.index("--helpers") if "--helpers" in rest else len(rest)
+    benches, helpers = rest[:cut], rest[cut + 1:]
+    names = "".join(os.path.basename(b) + "\n" for b in benches)
     with open(out_path, "wb") as out:
         entry(out, 1, "dev", 0o040755)
         entry(out, 2, "dev/console", 0o020600, rdev=(5, 1))
         entry(out, 3, "bench", 0o040755)
         entry(out, 4, "init", 0o100755, open(init, "rb").read())
-        for i, b in enumerate(benches):
-            entry(out, 5 + i, "bench/" + os.path.basename(b), 0o100755,
+        entry(out, 5, "bench/LIST", 0o100644, names.encode())
+        for i, b in enumerate(benches + helpers):
+            entry(out, 6 + i, "bench/" + os.path.basename(b), 0o100755,
                   open(b, "rb").read())
         entry(out, 0, "TRAILER!!!", 0)
 
