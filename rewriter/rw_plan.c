@@ -18,6 +18,14 @@
 #define RW_MAX_BACK 8
 #define RW_JMP_LEN 5
 
+/* RW_DEBUG=1 in the environment: trace why windows are refused. */
+static int rw_debug(void)
+{
+	static int on = -1;
+	if (on < 0) on = getenv("RW_DEBUG") != NULL;
+	return on;
+}
+
 static int add_site(struct rw_plan *pl, struct pv_site s)
 {
 	if (pl->n_new_sites == pl->cap_sites) {
@@ -146,7 +154,7 @@ static int movable(struct rw_image *img, struct rw_maps *m, size_t j,
 		return 0;
 	for (unsigned b = 0; b < in->len; b++) {
 		int f = rw_maps_get(img, m, in->addr + b);
-		if (getenv("RW_DEBUG") && (f & ~RW_MAP_TARGET || (f && b)))
+		if (rw_debug() && (f & ~RW_MAP_TARGET || (f && b)))
 			fprintf(stderr, "rw: 0x%x: flags %d\n", in->addr + b, f);
 		if (f & (RW_MAP_PINNED | RW_MAP_USED)) return 0;
 		if ((f & RW_MAP_TARGET) && !(first && b == 0)) return 0;
@@ -371,7 +379,7 @@ static int fix_rest(struct rw_image *img, struct rw_plan *pl,
 {
 	struct rw_insn *in = &img->insns[k];
 	if (try_window(img, pl, m, k) == 0) return 0;
-	if (getenv("RW_DEBUG"))
+	if (rw_debug())
 		fprintf(stderr, "rw: 0x%x: no window\n", in->addr);
 	if (pv_class_info(in->cls)->depriv == PV_DEPRIV_TRAPS) {
 		in->state = RW_ST_TRAP;

@@ -10,7 +10,8 @@ counts agree with the report; the branch target in the middle of a
 would-be window kept its bytes; the relocated call still calls helper;
 the new PT_LOAD keeps p_vaddr - p_paddr = 0xC0000000; __ex_table
 entries follow the instructions they name and stay sorted; an
-.altinstructions original moves whole with its entry; rewriting the
+.altinstructions original moves whole with its entry; an unreferenced
+function whose popf has no window is cleared to int3; rewriting the
 output again changes nothing; the bad image fails --check naming
 "island".  Exit 0 when all hold, 1 with one line per problem.
 """
@@ -133,6 +134,10 @@ def check_good(a):
     expect(loads and all(int(v, 16) - int(p_, 16) == 0xC0000000
                          for v, p_ in loads),
            "a PT_LOAD breaks p_vaddr - p_paddr = 0xC0000000: %s" % loads)
+    dead = r.get("removed_unreferenced", [])
+    expect([d["symbol"] for d in dead] == ["dead_fn"] and
+           file_bytes(a.readelf, out, s["dead_fn"], 2) == b"\xcc\xcc",
+           "dead_fn not cleared as unreferenced: %s" % dead)
     check_extable(a, out)
     check_alts(a, out)
     again = os.path.join(a.outdir, "e2e.rw2.elf")

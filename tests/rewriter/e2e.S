@@ -75,6 +75,20 @@ sysenter_like:
 .Lalt_end:
 	ret
 
+	/* Nothing refers to dead_fn (like Linux's native_save_fl): its popf
+	 * has no window and does not trap, so the function is cleared. */
+	.globl	dead_fn
+	.type	dead_fn, @function
+dead_fn:
+	popf
+	ret
+	.size	dead_fn, . - dead_fn
+	.globl	after_dead
+	.type	after_dead, @function
+after_dead:
+	ret
+	.size	after_dead, . - after_dead
+
 	.section .altinstructions, "a"
 	.long	.Lalt_orig - .		/* instr_offset */
 	.long	.Lalt_repl - .		/* repl_offset */
