@@ -15,7 +15,7 @@
  * The fast path counts in its spare words (guest-writable, statistics
  * only): it may not write monitor memory. */
 #define WEDGE_SH   ((struct ab_shared *)AB_WEDGE_SHARED)
-#define FAST_IRETS (WEDGE_SH->stub[31])
+#define FAST_IRETS (WEDGE_SH->stub[BM_SH_FASTC])
 
 static struct ab_vcpu bm_vcpu;
 static struct ab_dtr boot_gdtr;       /* GDTR before the guest's lgdt */
@@ -82,6 +82,24 @@ static unsigned unpatch_native(struct ab_vcpu *v)
 	return n;
 }
 
+/* Point every called iret site at the iret stub (BM_IRET_STUB). */
+static unsigned iret_to_stub(struct ab_vcpu *v)
+{
+	unsigned n = 0;
+	for (uint32_t i = 0; i < v->img.nsites; i++) {
+		struct ab_site *s = &v->img.sites[i];
+		uint8_t *p = ab_backend_gpa(v->vm, s->addr - v->img.phys_offset,
+					    s->len);
+		if (s->cls != PV_CLASS_IRET || s->origin == PV_ORIGIN_TRAP ||
+		    s->inline_fast || !p || p[0] != 0xe8)
+			continue;
+		uint32_t rel = BM_IRET_STUB - (s->addr + 5);
+		memcpy(p + 1, &rel, 4);
+		n++;
+	}
+	return n;
+}
+
 void bm_guest_load(struct ab_vm *vm, struct bm_boot *b, struct ab_regs *r)
 {
 	struct ab_vcpu *v = &bm_vcpu;
@@ -92,7 +110,7 @@ void bm_guest_load(struct ab_vm *vm, struct bm_boot *b, struct ab_regs *r)
 		bm_panic("cannot load the guest: %s", v->err);
 	if (ab_patch_all(v) < 0)
 		bm_panic("cannot patch the guest: %s", v->err);
-	unsigned native = unpatch_native(v);
+	unsigned native = unpatch_native(v), irets = iret_to_stub(v);
 	if (ab_load_start(v, vm->ram_size, b->guest_cmdline, mods,
 			  guest_modules(b, mods), r) < 0)
 		bm_panic("cannot start the guest: %s", v->err);
@@ -100,9 +118,9 @@ void bm_guest_load(struct ab_vm *vm, struct bm_boot *b, struct ab_regs *r)
 		vm->mmu.stub_alias = AB_WEDGE_STUBS - v->img.phys_offset;
 	boot_gdtr = v->gdtr;
 	bm_printf("monitor: guest entry 0x%08x, %u sites patched (%u segment "
-		  "sites left native), %u MiB RAM, command line \"%s\"\n",
-		  v->img.entry, v->img.nsites - native, native,
-		  vm->ram_size >> 20, b->guest_cmdline);
+		  "sites left native, %u irets to the iret stub), %u MiB RAM, "
+		  "command line \"%s\"\n", v->img.entry, v->img.nsites - native,
+		  native, irets, vm->ram_size >> 20, b->guest_cmdline);
 }
 
 /* The real ring says where the guest is (a fast int $0x80 reaches ring 1
@@ -135,7 +153,8 @@ static void stats_line(void *ctx, const char *line)
 void bm_guest_stats(struct ab_vm *vm)
 {
 	ab_stats_print(vm->vcpu, stats_line, 0);
-	bm_printf("stat monitor fast-irets %u\n", FAST_IRETS);
+	bm_printf("stat monitor native-irets %u fast-irets %u\n",
+		  vm->sh->stub[BM_SH_NATIVE], FAST_IRETS);
 	bm_printf("stat monitor pf-fills %u pf-reflected %u pf-prefills %u "
 		  "shadow-entries %u gdt-syncs %u fast-gate %u pages-free %u\n",
 		  (uint32_t)vm->pf_fills, (uint32_t)vm->pf_reflected,
@@ -161,7 +180,8 @@ int bm_fast_iret(struct ab_vm *vm, struct ab_regs *r)
 {
 	struct ab_vcpu *v = vm->vcpu;
 	uint32_t fr[6];
-	if ((r->cs & 3) != 1 || r->eip - 2 != AB_WEDGE_STUBS ||
+	if ((r->cs & 3) != 1 ||
+	    r->eip - 2 - AB_WEDGE_STUBS >= AB_WEDGE_STUBS_SIZE ||
 	    vm->pf_retry.valid || bm_guest_read(vm, r->esp, fr, 16))
 		return -1;
 	const struct ab_site *s = ab_site_find(v, fr[0]);

@@ -30,4 +30,10 @@ void bm_offsets(void)
 	DEF(BM_DIRECT_VA, BM_DIRECT);
 	DEF(BM_DIRECT_PDE_FIRST, BM_DIRECT_PDE);
 	DEF(BM_KDATA_SEL, BM_SEL_KDATA);
+	DEF(SH_VA, AB_WEDGE_SHARED);
+	DEF(SH_PENDING, offsetof(struct ab_shared, upcall_pending));
+	DEF(SH_MASK, offsetof(struct ab_shared, upcall_mask));
+	DEF(SH_STUB, offsetof(struct ab_shared, stub));
+	DEF(SH_GDT_COPY, BM_SH_GDT_COPY);
+	DEF(RUNTIME_VEC, BM_VEC_RUNTIME);
 }

@@ -24,6 +24,8 @@ static uint16_t guest_tr;
 static uint32_t idt_base, idt_limit;
 static int tss_stale = 1, idt_stale = 1;
 static uint32_t tss_esp0, tss_ss0, tss_va;
+static uint32_t gdt_base;                   /* guest GDTR base synced */
+static int gdt_published;                   /* copy in the shared page ok */
 uint32_t bm_seg_syncs, bm_seg_fast_gate;
 
 static uint16_t boot_sel(int k, int user)
@@ -49,6 +51,7 @@ static void sync_entry(unsigned i, uint64_t g)
 	uint64_t real;
 	const char *why;
 	gcache[i] = g;
+	gdt_published = 0;
 	gstatus[i] = (uint8_t)bm_desc_demote(g, AB_WEDGE_GUEST_END, &real,
 					     &why);
 	gwhy[i] = why;
@@ -68,6 +71,10 @@ void bm_seg_sync(struct ab_vm *vm, uint32_t base, uint16_t limit)
 		if (bm_guest_read(vm, base + i * 8, buf, k * 8))
 			bm_vm_kill(&(struct ab_regs){ 0 },
 				   "guest GDT at 0x%08x unreadable", base);
+		if (i == 0 && k && buf[0] != gcache[0]) {
+			gcache[0] = buf[0];        /* null entry: copied only */
+			gdt_published = 0;
+		}
 		for (unsigned j = 0; j < k; j++)
 			if (i + j && (buf[j] != gcache[i + j] ||
 				      gstatus[i + j] == 0xff))
@@ -77,7 +84,10 @@ void bm_seg_sync(struct ab_vm *vm, uint32_t base, uint16_t limit)
 		bm_gdt[i] = 0;
 		gstatus[i] = 0xff;
 	}
+	if (n != gcount || base != gdt_base)
+		gdt_published = 0;
 	gcount = n;
+	gdt_base = base;
 	tss_stale = 1;
 }
 
@@ -242,6 +252,26 @@ static void refresh_fast_gate(struct ab_vm *vm)
 	}
 }
 
+/* Tell the iret stub (stubs.S) what the real CPU has installed: the ring-1
+ * stack, the GDT the mirror came from (a copy), whether the monitor wants
+ * the next return to user (slow path only: WP is clear). */
+static void publish(struct ab_vm *vm)
+{
+	uint32_t *w = vm->sh->stub;
+	int ok = gcount && gcount <= BM_SH_GDT_MAX && !idt_stale;
+	w[BM_SH_TSS] = !tss_stale ? tss_va : 0;
+	w[BM_SH_ESP1] = tss_esp0;
+	w[BM_SH_SS1] = tss_ss0 & 0xffff;
+	w[BM_SH_SLOW] = vm->pf_retry.valid;
+	if (ok && !gdt_published) {
+		w[BM_SH_GDT_DWORDS] = 0;
+		memcpy((uint8_t *)vm->sh + BM_SH_GDT_COPY, gcache, gcount * 8);
+		w[BM_SH_GDT_BASE] = gdt_base;
+		gdt_published = 1;
+	}
+	w[BM_SH_GDT_DWORDS] = ok ? gcount * 2 : 0;
+}
+
 void bm_frame_to_real(struct ab_vm *vm, struct ab_regs *r)
 {
 	int user = vm->cpl == 3;
@@ -257,6 +287,7 @@ void bm_frame_to_real(struct ab_vm *vm, struct ab_regs *r)
 		if (idt_stale)
 			refresh_fast_gate(vm);
 	}
+	publish(vm);
 }
 
 void bm_seg_check_fault(struct ab_vm *vm, const struct ab_regs *r,

@@ -31,6 +31,26 @@ static uint8_t bm_wedge[4][4096] __attribute__((aligned(4096)));
 static uint32_t bm_wedge_pt[1024] __attribute__((aligned(4096)));
 extern uint32_t bm_boot_pgdir[1024];
 extern uint8_t bm_trap_stack[];
+extern const uint8_t bm_iret_stub[], bm_iret_crit[], bm_iret_insn[],
+	bm_iret_slow[], bm_iret_slow4[], bm_iret_stub_end[];
+
+/* Where code copied from stubs.S runs: its wedge address. */
+static uint32_t stub_va(const uint8_t *sym)
+{
+	return BM_IRET_STUB + (uint32_t)(sym - bm_iret_stub);
+}
+
+/* An interrupt hit the iret stub after it set the virtual IF for user
+ * mode: restart it at its monitor entry (the return to user is then
+ * emulated before the interrupt is delivered), as Xen fixes up its
+ * critical regions. */
+static void iret_stub_fixup(struct ab_regs *r)
+{
+	if (r->eip >= stub_va(bm_iret_crit) && r->eip < stub_va(bm_iret_insn))
+		r->eip = stub_va(bm_iret_slow);
+	else if (r->eip == stub_va(bm_iret_insn))
+		r->eip = stub_va(bm_iret_slow4);
+}
 
 /* ---- memory ----------------------------------------------------------- */
 static void *env_table(uint32_t pa) { return BM_P2V(pa); }
@@ -215,11 +235,14 @@ static void wedge_init(struct ab_vm *vm, uint32_t *high)
 	high[0] = BM_V2P(bm_wedge_pt) | PTE_P | PTE_W;
 	bm_boot_pgdir[BM_WEDGE_PDE] = high[0];
 	write_cr3(read_cr3());
-	/* Every stub slot traps to the monitor: int $0x82 at even offsets. */
+	/* Every stub slot traps to the monitor: int $0x82 at even offsets;
+	 * the iret stub (stubs.S) at BM_IRET_STUB. */
 	for (unsigned i = 0; i < AB_WEDGE_STUBS_SIZE; i += 2) {
 		vm->stubs[i] = 0xcd;
 		vm->stubs[i + 1] = BM_VEC_RUNTIME;
 	}
+	memcpy(vm->stubs + (BM_IRET_STUB - AB_WEDGE_STUBS), bm_iret_stub,
+	       (size_t)(bm_iret_stub_end - bm_iret_stub));
 	vm->mmu.stub_hpa = BM_V2P(vm->stubs);
 }
 
@@ -399,6 +422,7 @@ void bm_vm_timer(struct ab_regs *r)
 	vm->deadline_ns = 0;
 	bm_frame_to_guest(r);
 	bm_guest_sync(vm);
+	iret_stub_fixup(r);
 	ab_timer_expired(vm->vcpu, r);
 	if (!vm->deadline_ns)
 		timer_arm(vm);

@@ -1,0 +1,69 @@
+/*
+ * stubs.S - the iret stub: code copied to BM_IRET_STUB in the wedge's stub
+ * pages (it runs there, in the GUEST KERNEL's ring 1; only absolute wedge
+ * addresses and relative jumps).  Patched iret sites call it instead of
+ * the generic stub.  A return to user mode with IF set, nothing pending,
+ * and the ring-1 stack and GDT the monitor last installed still current
+ * (compared with the backend's words in the shared page) is done here
+ * with a native iret, ring 1 -> ring 3, without entering ring 0; anything
+ * else traps to the monitor (int $0x82) with the call's return address on
+ * top of the stack.  Register flags are dead at an iret (it reloads
+ * EFLAGS), the four scratch registers are preserved.
+ */
+#include "bm-offsets.h"
+
+#define SHW(i) (SH_VA + SH_STUB + 4 * (i))
+
+	.text
+	.code32
+	.globl bm_iret_stub, bm_iret_crit, bm_iret_insn, bm_iret_slow
+	.globl bm_iret_slow4, bm_iret_stub_end
+bm_iret_stub:                           /* 0: ret, 4: eip, 8: cs, 12: eflags */
+	testb $3, 8(%esp)
+	jz bm_iret_slow                 /* to the kernel: the monitor */
+	testl $0x200, 12(%esp)
+	jz bm_iret_slow
+	cmpl $0, SHW(5)
+	jne bm_iret_slow
+	pushl %eax
+	pushl %ecx
+	pushl %esi
+	pushl %edi
+	cld
+	movl SHW(0), %eax               /* guest TSS */
+	testl %eax, %eax
+	jz 8f
+	movl 4(%eax), %ecx              /* its esp0 == the real esp1? */
+	cmpl SHW(1), %ecx
+	jne 8f
+	movzwl 8(%eax), %ecx
+	cmpl SHW(2), %ecx
+	jne 8f
+	movl SHW(4), %ecx               /* GDT == the mirrored copy? */
+	jecxz 8f
+	movl SHW(3), %esi
+	movl $(SH_VA + SH_GDT_COPY), %edi
+	repe cmpsl
+	jne 8f
+	popl %edi
+	popl %esi
+	popl %ecx
+	popl %eax
+	incl SHW(6)
+	movb $0, SH_VA + SH_MASK        /* user mode: virtual IF set */
+bm_iret_crit:                           /* the monitor's fixup region */
+	cmpb $0, SH_VA + SH_PENDING
+	jne bm_iret_slow
+	addl $4, %esp
+bm_iret_insn:
+	iret
+8:	popl %edi
+	popl %esi
+	popl %ecx
+	popl %eax
+bm_iret_slow:
+	int $RUNTIME_VEC
+bm_iret_slow4:                          /* fixup entry at bm_iret_insn */
+	subl $4, %esp
+	int $RUNTIME_VEC
+bm_iret_stub_end:
