@@ -8,7 +8,8 @@
  * with a native iret, ring 1 -> ring 3, without entering ring 0; anything
  * else traps to the monitor (int $0x82) with the call's return address on
  * top of the stack.  Register flags are dead at an iret (it reloads
- * EFLAGS), the four scratch registers are preserved.
+ * EFLAGS); the scratch registers and ES are preserved.  Every memory
+ * access goes through SS: DS/ES may already hold the user's selectors.
  */
 #include "bm-offsets.h"
 
@@ -23,41 +24,46 @@ bm_iret_stub:                           /* 0: ret, 4: eip, 8: cs, 12: eflags */
 	jz bm_iret_slow                 /* to the kernel: the monitor */
 	testl $0x200, 12(%esp)
 	jz bm_iret_slow
-	cmpl $0, SHW(5)
+	cmpl $0, %ss:SHW(5)
 	jne bm_iret_slow
 	pushl %eax
 	pushl %ecx
 	pushl %esi
 	pushl %edi
+	pushl %es
+	movw %ss, %ax                   /* DS/ES may hold user selectors */
+	movw %ax, %es                   /* (or null) here: use SS's */
 	cld
-	movl SHW(0), %eax               /* guest TSS */
+	movl %ss:SHW(0), %eax           /* guest TSS */
 	testl %eax, %eax
 	jz 8f
-	movl 4(%eax), %ecx              /* its esp0 == the real esp1? */
-	cmpl SHW(1), %ecx
+	movl %ss:4(%eax), %ecx          /* its esp0 == the real esp1? */
+	cmpl %ss:SHW(1), %ecx
 	jne 8f
-	movzwl 8(%eax), %ecx
-	cmpl SHW(2), %ecx
+	movzwl %ss:8(%eax), %ecx
+	cmpl %ss:SHW(2), %ecx
 	jne 8f
-	movl SHW(4), %ecx               /* GDT == the mirrored copy? */
+	movl %ss:SHW(4), %ecx           /* GDT == the mirrored copy? */
 	jecxz 8f
-	movl SHW(3), %esi
+	movl %ss:SHW(3), %esi
 	movl $(SH_VA + SH_GDT_COPY), %edi
-	repe cmpsl
+	repe cmpsl %es:(%edi), %ss:(%esi)
 	jne 8f
+	popl %es
 	popl %edi
 	popl %esi
 	popl %ecx
 	popl %eax
-	incl SHW(6)
-	movb $0, SH_VA + SH_MASK        /* user mode: virtual IF set */
+	incl %ss:SHW(6)
+	movb $0, %ss:SH_VA + SH_MASK    /* user mode: virtual IF set */
 bm_iret_crit:                           /* the monitor's fixup region */
-	cmpb $0, SH_VA + SH_PENDING
+	cmpb $0, %ss:SH_VA + SH_PENDING
 	jne bm_iret_slow
 	addl $4, %esp
 bm_iret_insn:
 	iret
-8:	popl %edi
+8:	popl %es
+	popl %edi
 	popl %esi
 	popl %ecx
 	popl %eax
