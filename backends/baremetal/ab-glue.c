@@ -133,13 +133,12 @@ void bm_guest_sync(struct ab_vm *vm)
 void ab_backend_set_mode(struct ab_vm *vm, const struct ab_regs *r, int cpl)
 {
 	struct ab_vcpu *v = vm->vcpu;
-	(void)r;
 	vm->cpl = cpl;
 	if (!gdt_loaded && (v->gdtr.base != boot_gdtr.base ||
 			    v->gdtr.limit != boot_gdtr.limit))
 		gdt_loaded = 1;
 	if (gdt_loaded)
-		bm_seg_sync(vm, v->gdtr.base, v->gdtr.limit);
+		bm_seg_sync(vm, v->gdtr.base, v->gdtr.limit, r);
 	bm_seg_set_tr(vm, v->tr);
 	bm_seg_set_idt(vm, v->idtr.base, v->idtr.limit);
 }

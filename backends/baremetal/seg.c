@@ -60,7 +60,8 @@ static void sync_entry(unsigned i, uint64_t g)
 	bm_gdt[i] = real;
 }
 
-void bm_seg_sync(struct ab_vm *vm, uint32_t base, uint16_t limit)
+void bm_seg_sync(struct ab_vm *vm, uint32_t base, uint16_t limit,
+		 const struct ab_regs *r)
 {
 	static uint64_t buf[512];
 	unsigned n = ((unsigned)limit + 1) / 8;
@@ -69,8 +70,7 @@ void bm_seg_sync(struct ab_vm *vm, uint32_t base, uint16_t limit)
 	for (unsigned i = 0; i < n; i += 512) {
 		unsigned k = n - i < 512 ? n - i : 512;
 		if (bm_guest_read(vm, base + i * 8, buf, k * 8))
-			bm_vm_kill(&(struct ab_regs){ 0 },
-				   "guest GDT at 0x%08x unreadable", base);
+			bm_vm_kill(r, "guest GDT at 0x%08x unreadable", base);
 		if (i == 0 && k && buf[0] != gcache[0]) {
 			gcache[0] = buf[0];        /* null entry: copied only */
 			gdt_published = 0;

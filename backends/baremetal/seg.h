@@ -13,7 +13,8 @@
 void bm_seg_init(struct ab_vm *vm, const struct ab_regs *r);
 /* Re-read the guest GDT at guest-virtual base (limit as in GDTR) and
  * demote every changed entry into the real GDT. */
-void bm_seg_sync(struct ab_vm *vm, uint32_t base, uint16_t limit);
+void bm_seg_sync(struct ab_vm *vm, uint32_t base, uint16_t limit,
+		 const struct ab_regs *r);
 /* The guest's TR (for the ring-1 stack) and IDT (for the fast int $0x80
  * gate) changed or may have: refresh on the next entry. */
 void bm_seg_set_tr(struct ab_vm *vm, uint16_t tr);
