@@ -1,7 +1,7 @@
 /*
  * ea.c - effective address of a faulting guest instruction (see ea.h).
  * Only 32-bit addressing; segment bases are taken as 0 (the guest's flat
- * segments).  Runs: monitor ring 0.
+ * segments).  Runs: monitor ring 0 and host tests; pure C.
  */
 #include "ea.h"
 
@@ -72,13 +72,9 @@ static int stores(unsigned op, unsigned regf)
 		 (op <= 0xc1 || op >= 0xd0));
 }
 
-int bm_ea_decode(struct ab_vm *vm, const struct ab_regs *r,
-		 struct bm_ea *ea)
+int bm_ea_bytes(const uint8_t *b, const struct ab_regs *r, struct bm_ea *ea)
 {
-	uint8_t b[16];
 	unsigned i = 0, osz = 4;
-	if (bm_guest_read(vm, r->eip, b, sizeof b))
-		return -1;
 	for (; i < 4; i++) {
 		if (b[i] == 0x66) osz = 2;
 		else if (b[i] == 0x67) return -1;

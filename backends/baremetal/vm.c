@@ -348,7 +348,9 @@ static void guest_gp(struct ab_vm *vm, struct ab_regs *r)
 	if (err)
 		bm_seg_check_fault(vm, r, 13);
 	struct bm_ea ea;
-	if (!err && bm_ea_decode(vm, r, &ea) == 0 &&
+	uint8_t b[16];
+	if (!err && bm_guest_read(vm, r->eip, b, sizeof b) == 0 &&
+	    bm_ea_bytes(b, r, &ea) == 0 &&
 	    ea.addr + ea.size - 1 >= AB_WEDGE_GUEST_END)
 		bm_vm_kill(r, "guest %s the monitor's region at 0x%08x",
 			   ea.write ? "wrote into" : "read from", ea.addr);
