@@ -60,6 +60,7 @@
 #define BM_SEL_KCODE     (8184 << 3)          /* 0xffc0 monitor code */
 #define BM_SEL_KDATA     (8185 << 3)          /* 0xffc8 monitor data */
 #define BM_SEL_TSS       (8186 << 3)          /* 0xffd0 */
+#define BM_SEL_DFTSS     (8187 << 3)          /* 0xffd8 double-fault task */
 #define BM_SEL_GCODE     ((8188 << 3) | 1)    /* guest boot code, ring 1 */
 #define BM_SEL_GDATA     ((8189 << 3) | 1)    /* guest boot data, ring 1 */
 #define BM_SEL_GUCODE    ((8190 << 3) | 3)    /* guest boot user code */

@@ -17,7 +17,10 @@ struct bm_tss {
 
 uint64_t bm_gdt[BM_GDT_ENTRIES] __attribute__((aligned(4096)));
 static uint64_t bm_idt[256] __attribute__((aligned(4096)));
-static struct bm_tss bm_tss;
+static struct bm_tss bm_tss, bm_df_tss;
+static uint8_t bm_df_stack[4096] __attribute__((aligned(16)));
+extern char bm_df_entry[];
+extern uint32_t bm_boot_pgdir[1024];
 uint8_t bm_trap_stack[BM_TRAP_STACK_PAGES * 4096]
 	__attribute__((aligned(4096)));
 extern char bm_vectors[];
@@ -41,6 +44,8 @@ static void gdt_init(void)
 	bm_gdt[BM_SEL_KDATA >> 3] = bm_desc_seg(0, 0xffffffff, 0x3, 0, 1);
 	bm_gdt[BM_SEL_TSS >> 3] = bm_desc_seg((uint32_t)(uintptr_t)&bm_tss,
 					      sizeof bm_tss - 1, 0x9, 0, 0);
+	bm_gdt[BM_SEL_DFTSS >> 3] = bm_desc_seg(
+		(uint32_t)(uintptr_t)&bm_df_tss, sizeof bm_df_tss - 1, 0x9, 0, 0);
 	bm_gdt[BM_SEL_GCODE >> 3] = bm_desc_seg(0, end, 0xb, 1, 1);
 	bm_gdt[BM_SEL_GDATA >> 3] = bm_desc_seg(0, end, 0x3, 1, 1);
 	bm_gdt[BM_SEL_GUCODE >> 3] = bm_desc_seg(0, end, 0xb, 3, 1);
@@ -84,8 +89,33 @@ static void idt_init(void)
 	lidt(&d);
 }
 
+/* #DF is a task gate: a fresh stack and the boot page directory, so a
+ * broken monitor stack is still reported (bm_double_fault). */
+static void df_task_init(void)
+{
+	bm_df_tss.eip = (uint32_t)(uintptr_t)bm_df_entry;
+	bm_df_tss.esp = (uint32_t)(uintptr_t)(bm_df_stack + sizeof bm_df_stack);
+	bm_df_tss.cr3 = BM_V2P(bm_boot_pgdir);
+	bm_df_tss.cs = BM_SEL_KCODE;
+	bm_df_tss.ss = bm_df_tss.ds = bm_df_tss.es = BM_SEL_KDATA;
+	bm_df_tss.fs = bm_df_tss.gs = BM_SEL_KDATA;
+	bm_df_tss.eflags = 0x2;
+	bm_df_tss.iomap = sizeof bm_df_tss;
+	bm_idt[8] = ((uint64_t)0x8500 << 32) | ((uint32_t)BM_SEL_DFTSS << 16);
+}
+
+/* The double-fault task: what the faulting task was doing (the CPU saved
+ * it in the main TSS), then exit with the monitor's fault status. */
+void bm_double_fault(void);
+void bm_double_fault(void)
+{
+	bm_panic("monitor fault: #DF double fault at EIP 0x%08x, ESP 0x%08x, "
+		 "CR2 0x%08x", bm_tss.eip, bm_tss.esp, read_cr2());
+}
+
 static void tss_init(void)
 {
+	df_task_init();
 	bm_tss.ss0 = BM_SEL_KDATA;
 	bm_tss.esp0 = bm_trap_stack_top() - 16;
 	bm_tss.iomap = sizeof bm_tss;      /* no bitmap: all ports trap */

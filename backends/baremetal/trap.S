@@ -79,6 +79,13 @@ bm_iret:
 	.globl bm_iret_end
 bm_iret_end:
 
+/* The double-fault task's entry (cpu.c: task gate, own stack). */
+	.globl bm_df_entry
+bm_df_entry:
+	call bm_double_fault
+1:	hlt
+	jmp 1b
+
 /* bm_enter(struct ab_regs *frame): switch to the frame (on the ring-0
  * trap stack), set CR0.WP (the direct map is read-only from here on) and
  * enter the guest.  Does not return. */

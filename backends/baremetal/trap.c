@@ -109,5 +109,7 @@ void boot_selftest(void)
 		ud2();
 	if (!bm_strncmp(t, "pf", 3))
 		(void)*(volatile uint32_t *)0x1000;
+	if (!bm_strncmp(t, "df", 3))
+		double_fault();
 	bm_panic("unknown self-test %s", t);
 }

@@ -160,4 +160,10 @@ static inline uint32_t read_eflags(void)
 /* Deliberately raise an exception (monitor self-test of the trap path). */
 static inline void ud2(void) { __asm__ volatile("ud2"); }
 
+/* Deliberately double-fault: an exception with an unmapped stack. */
+static inline void double_fault(void)
+{
+	__asm__ volatile("movl $0x1000, %%esp; ud2" ::: "memory");
+}
+
 #endif
