@@ -40,16 +40,22 @@ static uint32_t stub_va(const uint8_t *sym)
 	return BM_IRET_STUB + (uint32_t)(sym - bm_iret_stub);
 }
 
-/* An interrupt hit the iret stub after it set the virtual IF for user
- * mode: restart it at its monitor entry (the return to user is then
- * emulated before the interrupt is delivered), as Xen fixes up its
- * critical regions. */
-static void iret_stub_fixup(struct ab_regs *r)
+/* An interrupt hit the iret stub after it cleared the virtual-IF mask
+ * for user mode: mask again and restart the stub at its monitor entry, so
+ * the return to user is emulated first and the interrupt delivered after
+ * it (as Xen fixes up its critical regions).  With the kernel's IF set
+ * before the iret, taking it just after the iret is equally valid. */
+static void iret_stub_fixup(struct ab_vm *vm, struct ab_regs *r)
 {
+	uint32_t to = 0;
 	if (r->eip >= stub_va(bm_iret_crit) && r->eip < stub_va(bm_iret_insn))
-		r->eip = stub_va(bm_iret_slow);
+		to = stub_va(bm_iret_slow);
 	else if (r->eip == stub_va(bm_iret_insn))
-		r->eip = stub_va(bm_iret_slow4);
+		to = stub_va(bm_iret_slow4);
+	if (to) {
+		r->eip = to;
+		vm->sh->upcall_mask = 1;
+	}
 }
 
 /* ---- memory ----------------------------------------------------------- */
@@ -424,7 +430,7 @@ void bm_vm_timer(struct ab_regs *r)
 	vm->deadline_ns = 0;
 	bm_frame_to_guest(r);
 	bm_guest_sync(vm);
-	iret_stub_fixup(r);
+	iret_stub_fixup(vm, r);
 	ab_timer_expired(vm->vcpu, r);
 	if (!vm->deadline_ns)
 		timer_arm(vm);
