@@ -19,7 +19,8 @@
 
 #define BM_MMU_GUEST_PDES 1008           /* 0xFC000000 >> 22 */
 #define BM_MMU_STUB_PAGES 3
-#define BM_MMU_AROUND     16             /* fault-around block, pages */
+#define BM_MMU_AROUND     256            /* fault-around block (pages): an
+					    exit costs far more than a scan */
 
 struct bm_mmu_env {
 	void *(*table)(uint32_t pa);        /* pointer to a pool page */

@@ -251,21 +251,22 @@ Test(shadow, fault_around_only_accessed_neighbours)
 	gmem(GPT)[0x11] = 0x11000 | 0x027;          /* accessed, clean */
 	gmem(GPT)[0x12] = 0x12000 | 0x067;          /* accessed, dirty */
 	gmem(GPT)[0x13] = 0x13000 | 0x007;          /* never accessed */
-	gmem(GPT)[0x20] = 0x20000 | 0x027;          /* other block */
+	gmem(GPT)[BM_MMU_AROUND] = 0x20000 | 0x027; /* next block */
 	bm_mmu_load_cr3(&mmu, GPD, 1);
 	cr_assert_eq(bm_mmu_fault(&mmu, 0x410000, 0, &gerr), BM_PF_FILLED);
 	cr_assert_eq(spte(0x411000), (RAM_HPA + 0x11000) | 0x5);
 	cr_assert_eq(spte(0x412000), (RAM_HPA + 0x12000) | 0x7);
 	cr_assert_eq(spte(0x413000), 0);
 	cr_assert_eq(gmem(GPT)[0x13], 0x13000 | 0x007);  /* A untouched */
-	cr_assert_eq(spte(0x420000), 0);
+	cr_assert_eq(spte(0x400000 + BM_MMU_AROUND * 4096), 0);
 }
 
 Test(shadow, fault_around_identity_when_paging_off)
 {
 	uint32_t gerr;
 	cr_assert_eq(bm_mmu_fault(&mmu, 0x23456, 0, &gerr), BM_PF_FILLED);
-	cr_assert_eq(spte(0x20000), (RAM_HPA + 0x20000) | 0x3);
-	cr_assert_eq(spte(0x2f000), (RAM_HPA + 0x2f000) | 0x3);
-	cr_assert_eq(spte(0x30000), 0);
+	uint32_t end = BM_MMU_AROUND * 4096;        /* block of 0x23456 */
+	cr_assert_eq(spte(0x0), RAM_HPA | 0x3);
+	cr_assert_eq(spte(end - 4096), (RAM_HPA + end - 4096) | 0x3);
+	cr_assert_eq(spte(end), 0);
 }
