@@ -406,23 +406,29 @@ void bm_vm_trap(struct ab_regs *r, unsigned vec)
 	bm_frame_to_real(vm, r);
 }
 
-/* The monitor's tick interrupted the guest: fire the guest timer. */
+/* bm.trace: one heartbeat line per second of where the guest is. */
+static void trace(struct ab_vm *vm, const struct ab_regs *r)
+{
+	static uint64_t last;
+	uint64_t now = bm_now_ns();
+	if (now - last < 1000000000ull)
+		return;
+	last = now;
+	bm_printf("monitor: trace eip %x cs %x esp %x vif %u pending %u "
+		  "deadline %u ms now %u ms exits gp %u pf %u rt %u\n",
+		  r->eip, r->cs, r->esp, !vm->sh->upcall_mask,
+		  vm->sh->upcall_pending, (uint32_t)(vm->deadline_ns / 1000000),
+		  (uint32_t)(now / 1000000), (uint32_t)vm->exits[13],
+		  (uint32_t)vm->exits[14], (uint32_t)vm->exits[BM_VEC_RUNTIME]);
+}
+
+/* The real PIT interrupted the guest: fire the guest's timer if due. */
 void bm_vm_timer(struct ab_regs *r)
 {
 	struct ab_vm *vm = &bm_vm;
-	static uint64_t last_trace;
 	vm->exits[BM_VEC_IRQ0]++;
-	if (bm_boot.trace && bm_now_ns() - last_trace > 1000000000ull &&
-	    (last_trace = bm_now_ns()))
-		bm_printf("monitor: trace eip %x cs %x esp %x vif %u pending "
-			  "%u deadline %u ms now %u ms exits gp %u pf %u rt %u "
-			  "sys %u\n", r->eip, r->cs,
-			  r->esp, !vm->sh->upcall_mask, vm->sh->upcall_pending,
-			  (uint32_t)(vm->deadline_ns / 1000000),
-			  (uint32_t)(bm_now_ns() / 1000000),
-			  (uint32_t)vm->exits[13], (uint32_t)vm->exits[14],
-			  (uint32_t)vm->exits[BM_VEC_RUNTIME],
-			  (uint32_t)vm->exits[BM_VEC_SYSCALL]);
+	if (bm_boot.trace)
+		trace(vm, r);
 	if (!vm->deadline_ns || bm_now_ns() < vm->deadline_ns) {
 		timer_arm(vm);                 /* early or housekeeping tick */
 		return;
