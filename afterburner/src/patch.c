@@ -1,9 +1,12 @@
 /*
  * patch.c - the afterburner patcher: verifies each site of the loaded
- * image and rewrites it in guest memory.  Fast classes become inline code
- * on struct ab_shared at AB_WEDGE_SHARED (absolute addresses), every other
- * class a `call rel32` to the stub at AB_WEDGE_STUBS; the rest of a site
- * stays NOPs.  Runs: hosted process and monitor ring 0; freestanding.
+ * image and rewrites it in guest memory as the backend's policy for it
+ * says (ab_backend_site_policy): NATIVE keeps the instruction, INLINE
+ * puts inline code on struct ab_shared at AB_WEDGE_SHARED (absolute
+ * addresses) where the afterburner has one, CALL (and INLINE without an
+ * inline form) a `call rel32` to the backend's entry in the stub pages;
+ * the rest of a site stays NOPs.  Runs: hosted process and monitor
+ * ring 0; freestanding.
  *
  * rel32 is computed from the site's link address, so it reaches
  * AB_WEDGE_STUBS when the site runs at its virtual address and
@@ -31,11 +34,17 @@ static void d32(struct emit *e, uint32_t x)
 		b(e, (uint8_t)(x >> (8 * i)));
 }
 
-/* call AB_WEDGE_STUBS, relative to this byte's link address. */
-static void call_stub(struct emit *e)
+/* call target, relative to this byte's link address. */
+static void call_to(struct emit *e, uint32_t target)
 {
 	b(e, 0xe8);
-	d32(e, AB_WEDGE_STUBS - (e->link + e->n + 4));
+	d32(e, target - (e->link + e->n + 4));
+}
+
+/* call AB_WEDGE_STUBS (the inline forms' "deliver now" call). */
+static void call_stub(struct emit *e)
+{
+	call_to(e, AB_WEDGE_STUBS);
 }
 
 /* pushfl; cmpw $1, pending; jne 1f; call stub; 1: popfl
@@ -96,7 +105,7 @@ static void emit_mov_from_cr(struct emit *e, unsigned cr, unsigned reg)
 
 /* Can this instruction get the inline replacement?  Plain encodings
  * only (no prefixes); crN must be one the vCPU keeps in the page. */
-static int inline_ok(const struct pv_insn *in)
+int ab_patch_can_inline(const struct pv_insn *in)
 {
 	if (in->npfx)
 		return 0;
@@ -146,6 +155,35 @@ static int verify(struct ab_vcpu *v, const struct ab_site *s,
 	return 0;
 }
 
+/* The site's bytes for the backend's policy, into e; sets inline_fast. */
+static int emit_policy(struct ab_vcpu *v, struct ab_site *s,
+		       const struct pv_insn *in, struct emit *e)
+{
+	uint32_t target = AB_WEDGE_STUBS;
+	enum ab_site_policy pol = ab_backend_site_policy(v->vm, in, &target);
+	if (target - AB_WEDGE_STUBS >= AB_WEDGE_STUBS_SIZE)
+		return refuse(v, s, "backend's call target is outside the "
+			      "stub pages");
+	s->inline_fast = 0;
+	s->policy = (uint8_t)pol;
+	if (pol == AB_SITE_NATIVE) {
+		e->n = s->insn_len;            /* out already holds it */
+		return 0;
+	}
+	if (pol != AB_SITE_INLINE && pol != AB_SITE_CALL)
+		return refuse(v, s, "backend returned an unknown policy");
+	if (pol == AB_SITE_INLINE && ab_patch_can_inline(in)) {
+		emit_inline(e, in);
+		s->inline_fast = e->n <= s->len;
+	}
+	if (!s->inline_fast) {
+		s->policy = AB_SITE_CALL;
+		e->n = 0;
+		call_to(e, target);
+	}
+	return 0;
+}
+
 int ab_patch_site(struct ab_vcpu *v, struct ab_site *s, const uint8_t *cur,
 		  uint8_t *out)
 {
@@ -157,15 +195,8 @@ int ab_patch_site(struct ab_vcpu *v, struct ab_site *s, const uint8_t *cur,
 	if (s->origin == PV_ORIGIN_TRAP)
 		return 0;                      /* emulated when it traps */
 	struct emit e = { out, 0, s->len, s->addr };
-	s->inline_fast = 0;
-	if (inline_ok(&in)) {
-		emit_inline(&e, &in);
-		s->inline_fast = e.n <= s->len;
-	}
-	if (!s->inline_fast) {
-		e.n = 0;
-		call_stub(&e);
-	}
+	if (emit_policy(v, s, &in, &e) < 0)
+		return -1;
 	if (e.n > s->len)
 		return refuse(v, s, "replacement does not fit");
 	for (unsigned i = e.n; i < s->len; i++)
@@ -208,7 +239,7 @@ static struct ab_site *lookup(struct ab_vcpu *v, uint32_t ret)
 struct ab_site *ab_site_find(struct ab_vcpu *v, uint32_t ret)
 {
 	struct ab_site *s = lookup(v, ret);
-	if (!s && !(v->sh->cr[0] & 0x80000000u))
+	if (!s && ret < 0u - v->img.phys_offset)
 		s = lookup(v, ret + v->img.phys_offset);
 	return s;
 }

@@ -1,5 +1,6 @@
 /*
- * ab-glue.c - the monitor's use of the afterburner runtime: load, patch
+ * ab-glue.c - the monitor's use of the afterburner runtime: its site
+ * policy (which sites stay native, which call the iret stub), load, patch
  * and start the guest from the multiboot modules, keep the runtime's
  * virtual CPL in step with the real ring (the fast system-call gate
  * enters ring 1 without the monitor), follow lgdt/lidt/ltr and segment
@@ -47,57 +48,43 @@ static unsigned guest_modules(struct bm_boot *b, struct ab_module *m)
  * (its RPL-0 selectors are valid for the DPL-1 demoted descriptors), so
  * loads and reads are exact natively.  CS/SS reads show RPL 1 and SS
  * loads fault: those stay patched. */
-static int native_seg_ok(const struct ab_site *s)
+static int native_seg_ok(const struct pv_insn *in)
 {
-	struct pv_insn in;
-	if (pv_insn_decode(s->orig, s->insn_len, &in) != PV_INSN_SENSITIVE)
-		return 0;
-	int data_sreg = in.has_modrm && (in.reg == 0 || in.reg >= 3) &&
-		in.reg <= 5;
-	if (s->cls == PV_CLASS_SEG_LOAD)
-		return (!in.two_byte && in.op == 0x8e && data_sreg) ||
-			(!in.two_byte && (in.op == 0x07 || in.op == 0x1f)) ||
-			(in.two_byte && (in.op == 0xa1 || in.op == 0xa9));
-	if (s->cls == PV_CLASS_SEG_READ)
-		return (!in.two_byte && in.op == 0x8c && data_sreg) ||
-			(!in.two_byte && (in.op == 0x06 || in.op == 0x1e)) ||
-			(in.two_byte && (in.op == 0xa0 || in.op == 0xa8));
+	int data_sreg = in->has_modrm && (in->reg == 0 || in->reg >= 3) &&
+		in->reg <= 5;
+	if (in->cls == PV_CLASS_SEG_LOAD)
+		return (!in->two_byte && in->op == 0x8e && data_sreg) ||
+			(!in->two_byte && (in->op == 0x07 || in->op == 0x1f)) ||
+			(in->two_byte && (in->op == 0xa1 || in->op == 0xa9));
+	if (in->cls == PV_CLASS_SEG_READ)
+		return (!in->two_byte && in->op == 0x8c && data_sreg) ||
+			(!in->two_byte && (in->op == 0x06 || in->op == 0x1e)) ||
+			(in->two_byte && (in->op == 0xa0 || in->op == 0xa8));
 	return 0;
 }
 
-/* Put the original instruction (and its NOPs) back at native sites. */
-static unsigned unpatch_native(struct ab_vcpu *v)
-{
-	unsigned n = 0;
-	for (uint32_t i = 0; i < v->img.nsites; i++) {
-		struct ab_site *s = &v->img.sites[i];
-		if (s->origin == PV_ORIGIN_TRAP || !native_seg_ok(s))
-			continue;
-		uint8_t *p = ab_backend_gpa(v->vm, s->addr - v->img.phys_offset,
-					    s->len);
-		memcpy(p, s->orig, s->insn_len);
-		memset(p + s->insn_len, PV_NOP, s->len - s->insn_len);
-		n++;
-	}
-	return n;
-}
+static unsigned policy_native, policy_iret_stub;
 
-/* Point every called iret site at the iret stub (BM_IRET_STUB). */
-static unsigned iret_to_stub(struct ab_vcpu *v)
+/* The monitor's patch policy: data-segment loads/reads native; a plain
+ * 32-bit iret calls the iret stub (stubs.S: native return to user mode
+ * from ring 1); the afterburner's inline forms where it has one;
+ * everything else calls the generic stub (int $0x82). */
+enum ab_site_policy ab_backend_site_policy(struct ab_vm *vm,
+					   const struct pv_insn *in,
+					   uint32_t *target)
 {
-	unsigned n = 0;
-	for (uint32_t i = 0; i < v->img.nsites; i++) {
-		struct ab_site *s = &v->img.sites[i];
-		uint8_t *p = ab_backend_gpa(v->vm, s->addr - v->img.phys_offset,
-					    s->len);
-		if (s->cls != PV_CLASS_IRET || s->origin == PV_ORIGIN_TRAP ||
-		    s->inline_fast || !p || p[0] != 0xe8)
-			continue;
-		uint32_t rel = BM_IRET_STUB - (s->addr + 5);
-		memcpy(p + 1, &rel, 4);
-		n++;
+	(void)vm;
+	if (native_seg_ok(in)) {
+		policy_native++;
+		return AB_SITE_NATIVE;
 	}
-	return n;
+	if (in->cls == PV_CLASS_IRET && !in->npfx && !in->two_byte &&
+	    in->op == 0xcf) {
+		policy_iret_stub++;
+		*target = BM_IRET_STUB;
+		return AB_SITE_CALL;
+	}
+	return ab_patch_can_inline(in) ? AB_SITE_INLINE : AB_SITE_CALL;
 }
 
 void bm_guest_load(struct ab_vm *vm, struct bm_boot *b, struct ab_regs *r)
@@ -110,7 +97,6 @@ void bm_guest_load(struct ab_vm *vm, struct bm_boot *b, struct ab_regs *r)
 		bm_panic("cannot load the guest: %s", v->err);
 	if (ab_patch_all(v) < 0)
 		bm_panic("cannot patch the guest: %s", v->err);
-	unsigned native = unpatch_native(v), irets = iret_to_stub(v);
 	if (ab_load_start(v, vm->ram_size, b->guest_cmdline, mods,
 			  guest_modules(b, mods), r) < 0)
 		bm_panic("cannot start the guest: %s", v->err);
@@ -119,8 +105,9 @@ void bm_guest_load(struct ab_vm *vm, struct bm_boot *b, struct ab_regs *r)
 	boot_gdtr = v->gdtr;
 	bm_printf("monitor: guest entry 0x%08x, %u sites patched (%u segment "
 		  "sites left native, %u irets to the iret stub), %u MiB RAM, "
-		  "command line \"%s\"\n", v->img.entry, v->img.nsites - native,
-		  native, irets, vm->ram_size >> 20, b->guest_cmdline);
+		  "command line \"%s\"\n", v->img.entry,
+		  v->img.nsites - policy_native, policy_native,
+		  policy_iret_stub, vm->ram_size >> 20, b->guest_cmdline);
 }
 
 /* The real ring says where the guest is (a fast int $0x80 reaches ring 1

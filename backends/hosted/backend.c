@@ -1,6 +1,6 @@
 /*
- * backend.c - the hosted backend's ab_backend_* hooks for execution
- * mode, time, idling, the console and stopping.  (Memory hooks are in
+ * backend.c - the hosted backend's ab_backend_* hooks for the site
+ * policy, execution mode, time, idling, the console and stopping.  (Memory hooks are in
  * tlb.c.)  Runs: hosted process, inside the signal handlers of run.c.
  */
 #define _GNU_SOURCE
@@ -25,6 +25,19 @@ static uint32_t seg_base(struct ab_vm *vm, uint16_t sel)
 	if (!(sel & ~3) || ab_vcpu_desc(&vm->vcpu, sel, d) < 0)
 		return 0;
 	return ab_desc_base(d);
+}
+
+/* Every site goes through the runtime: the afterburner's inline form
+ * where it has one, else a call to the one stub (AB_WEDGE_STUBS).  No
+ * instruction is exact natively here (the guest kernel runs at CPL 3 in
+ * LDT segments), so nothing stays NATIVE. */
+enum ab_site_policy ab_backend_site_policy(struct ab_vm *vm,
+					   const struct pv_insn *in,
+					   uint32_t *target)
+{
+	(void)vm;
+	(void)target;
+	return ab_patch_can_inline(in) ? AB_SITE_INLINE : AB_SITE_CALL;
 }
 
 void ab_backend_set_mode(struct ab_vm *vm, const struct ab_regs *r, int cpl)

@@ -44,6 +44,17 @@ void ab_backend_load_cr3(struct ab_vm *vm, uint32_t cr3, int paging)
 void ab_backend_invlpg(struct ab_vm *vm, uint32_t va) { (void)va; vm->invlpgs++; }
 void ab_backend_flush(struct ab_vm *vm) { vm->flushes++; }
 
+enum ab_site_policy ab_backend_site_policy(struct ab_vm *vm,
+					   const struct pv_insn *in,
+					   uint32_t *target)
+{
+	(void)in;
+	vm->policy_calls++;
+	if (vm->target)
+		*target = vm->target;
+	return vm->force ? vm->policy : AB_SITE_INLINE;
+}
+
 void ab_backend_set_mode(struct ab_vm *vm, const struct ab_regs *r, int cpl)
 {
 	(void)r; (void)cpl;

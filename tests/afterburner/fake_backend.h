@@ -21,6 +21,12 @@ struct ab_vm {
 	char why[256];
 	jmp_buf stop;
 	int cr3_loads, flushes, invlpgs, mode_calls;
+	/* site policy: INLINE (the default, zero-filled force = 0) unless
+	 * force is set; target 0 = leave AB_WEDGE_STUBS */
+	int force;
+	enum ab_site_policy policy;
+	uint32_t target;
+	int policy_calls;
 };
 
 extern struct ab_vm fb_vm;

@@ -140,6 +140,110 @@ Test(patch, refuses_bad_sites)
 	cr_assert_eq(ab_patch_site(&fb_vcpu, &s, cur, out), -1);
 }
 
+/* ---- the backend's site policy (ab_backend_site_policy) ----------- */
+
+Test(patch, policy_native_keeps_instruction_and_nops)
+{
+	uint8_t out[64], in[] = { 0x8e, 0xd8 };           /* mov %eax, %ds */
+	const uint8_t want[5] = { 0x8e, 0xd8, 0x90, 0x90, 0x90 };
+	struct ab_site s;
+	fb_vm.force = 1;
+	fb_vm.policy = AB_SITE_NATIVE;
+	patch_ok(PV_CLASS_SEG_LOAD, in, 2, 5, out, &s);
+	cr_assert_eq(memcmp(out, want, 5), 0);
+	cr_assert_eq(s.policy, AB_SITE_NATIVE);
+	cr_assert(!s.inline_fast);
+	cr_assert_eq(fb_vm.policy_calls, 1);
+}
+
+Test(patch, policy_native_on_an_inline_class)
+{
+	uint8_t out[64], in[] = { 0xfa };
+	struct ab_site s;
+	fb_vm.force = 1;
+	fb_vm.policy = AB_SITE_NATIVE;
+	patch_ok(PV_CLASS_CLI, in, 1, 8, out, &s);
+	cr_assert_eq(out[0], 0xfa);
+	for (unsigned i = 1; i < 8; i++)
+		cr_assert_eq(out[i], 0x90, "byte %u", i);
+	cr_assert_eq(out[8], 0xcc, "nothing written past the site");
+}
+
+Test(patch, policy_call_to_backend_entry)
+{
+	uint8_t out[64], in[] = { 0xcf };
+	const uint32_t entry = AB_WEDGE_STUBS + 16;
+	struct ab_site s;
+	fb_vm.force = 1;
+	fb_vm.policy = AB_SITE_CALL;
+	fb_vm.target = entry;
+	patch_ok(PV_CLASS_IRET, in, 1, 5, out, &s);
+	cr_assert_eq(out[0], 0xe8);
+	cr_assert_eq(rel_at(out, 0), entry);
+	cr_assert_eq(s.policy, AB_SITE_CALL);
+}
+
+Test(patch, policy_call_overrides_inline_class)
+{
+	uint8_t out[64], in[] = { 0xfa };
+	struct ab_site s;
+	fb_vm.force = 1;
+	fb_vm.policy = AB_SITE_CALL;
+	patch_ok(PV_CLASS_CLI, in, 1, 8, out, &s);
+	cr_assert_eq(out[0], 0xe8);
+	cr_assert_eq(rel_at(out, 0), AB_WEDGE_STUBS);
+	cr_assert_eq(out[5], 0x90);
+	cr_assert_eq(out[7], 0x90);
+	cr_assert(!s.inline_fast);
+}
+
+Test(patch, policy_inline_without_inline_form_calls_target)
+{
+	uint8_t out[64], in[] = { 0xf4 };
+	const uint32_t entry = AB_WEDGE_STUBS + 0x100;
+	struct ab_site s;
+	fb_vm.force = 1;
+	fb_vm.policy = AB_SITE_INLINE;
+	fb_vm.target = entry;
+	patch_ok(PV_CLASS_HLT, in, 1, 5, out, &s);
+	cr_assert_eq(rel_at(out, 0), entry);
+	cr_assert_eq(s.policy, AB_SITE_CALL, "recorded as what was emitted");
+	/* an sti keeps its inline form; its pending check still calls the
+	 * generic stub, not the backend's target */
+	patch_ok(PV_CLASS_STI, (const uint8_t[]){ 0xfb }, 1, 24, out, &s);
+	cr_assert(s.inline_fast);
+	cr_assert_eq(s.policy, AB_SITE_INLINE);
+	cr_assert_eq(rel_at(out, 18), AB_WEDGE_STUBS);
+}
+
+Test(patch, policy_refuses_target_outside_stubs)
+{
+	uint8_t cur[8] = { 0xf4, 0x90, 0x90, 0x90, 0x90 }, out[64];
+	struct ab_site s = { .addr = LINK, .len = 5, .insn_len = 1,
+			     .cls = PV_CLASS_HLT, .origin = PV_ORIGIN_PASS };
+	uint32_t bad[] = { AB_WEDGE_SHARED, AB_WEDGE_GUEST_END, 0xC0000000u };
+	fb_vm.force = 1;
+	fb_vm.policy = AB_SITE_CALL;
+	for (unsigned i = 0; i < 3; i++) {
+		fb_vm.target = bad[i];
+		cr_assert_eq(ab_patch_site(&fb_vcpu, &s, cur, out), -1);
+		cr_assert(strstr(fb_vcpu.err, "stub pages"), "%s", fb_vcpu.err);
+	}
+	fb_vm.target = 0;
+	fb_vm.policy = (enum ab_site_policy)7;
+	cr_assert_eq(ab_patch_site(&fb_vcpu, &s, cur, out), -1);
+	cr_assert(strstr(fb_vcpu.err, "unknown policy"), "%s", fb_vcpu.err);
+}
+
+Test(patch, policy_not_asked_for_trap_sites)
+{
+	uint8_t cur[4] = { 0xf4 }, out[64];
+	struct ab_site s = { .addr = LINK, .len = 1, .insn_len = 1,
+			     .cls = PV_CLASS_HLT, .origin = PV_ORIGIN_TRAP };
+	cr_assert_eq(ab_patch_site(&fb_vcpu, &s, cur, out), 0);
+	cr_assert_eq(fb_vm.policy_calls, 0);
+}
+
 Test(patch, trap_site_left_alone)
 {
 	uint8_t cur[4] = { 0xf4 }, out[64];
@@ -160,8 +264,13 @@ Test(patch, site_lookup_virtual_and_physical)
 	cr_assert_eq(ab_site_find(&fb_vcpu, 0xC0100020 + 23), &sites[1]);
 	cr_assert_eq(ab_site_find(&fb_vcpu, 0x00100015), &sites[0], "paging off");
 	cr_assert_null(ab_site_find(&fb_vcpu, 0xC010003A));
+	/* Paging on: head code still running at its physical address
+	 * (identity-mapped, before its jump to the link address) is found;
+	 * a kernel-half address is never taken as a physical one. */
 	fb_shared.cr[0] |= 0x80000000u;
-	cr_assert_null(ab_site_find(&fb_vcpu, 0x00100015), "paging on");
+	cr_assert_eq(ab_site_find(&fb_vcpu, 0x00100015), &sites[0], "paging on");
+	cr_assert_null(ab_site_find(&fb_vcpu, 0x00100030));
+	cr_assert_null(ab_site_find(&fb_vcpu, 0xC0100030));
 }
 
 /* Every class of classes.def: a real encoding, patched into a site of

@@ -36,6 +36,7 @@ struct ab_site {
 	uint32_t addr;            /* link-time virtual address */
 	uint8_t len, insn_len, cls, origin;
 	uint8_t inline_fast;      /* 1: replaced inline (fast class) */
+	uint8_t policy;           /* enum ab_site_policy as patched */
 	uint8_t orig[PV_INSN_MAX_LEN];
 	uint32_t count;
 };
@@ -181,9 +182,10 @@ int ab_patch_all(struct ab_vcpu *v);
  * at link address s->addr.  0, or -1 with v->err (site refused). */
 int ab_patch_site(struct ab_vcpu *v, struct ab_site *s, const uint8_t *cur,
 		  uint8_t *out);
-/* The code the backend places at AB_WEDGE_STUBS: written into buf, returns
- * its length.  A patched call lands here with the return address pushed;
- * the stub must transfer to the backend, which calls ab_site_call. */
+/* 1 if the afterburner has an inline replacement for in (no prefixes;
+ * cli, sti, pushf, popf, mov from cr0/2/3/4): what AB_SITE_INLINE gives
+ * when the site is long enough. */
+int ab_patch_can_inline(const struct pv_insn *in);
 /* Find the site a return address ret (as executed: virtual or physical)
  * belongs to: s->addr < ret <= s->addr + s->len.  NULL if none. */
 struct ab_site *ab_site_find(struct ab_vcpu *v, uint32_t ret);

@@ -84,6 +84,30 @@ void ab_backend_load_cr3(struct ab_vm *vm, uint32_t cr3, int paging);
 void ab_backend_invlpg(struct ab_vm *vm, uint32_t va);
 void ab_backend_flush(struct ab_vm *vm);
 
+/* ---- Patching: how each marked site is rewritten ------------------- */
+
+struct pv_insn;               /* previrt/insn.h: the decoded instruction */
+
+/* What the patcher puts at a site (trap sites, origin 3, are never asked:
+ * they keep their instruction and are emulated when they fault). */
+enum ab_site_policy {
+	AB_SITE_NATIVE = 0,  /* the original instruction + its NOPs: the
+				instruction is exact where the guest runs */
+	AB_SITE_INLINE = 1,  /* the afterburner's inline replacement on the
+				shared page; where it has none (or it does not
+				fit the site), a call to *target */
+	AB_SITE_CALL = 2,    /* call rel32 to *target, rest NOPs */
+};
+
+/* Decide the policy for one site whose bytes decoded to in (in->cls is
+ * its class).  *target arrives as AB_WEDGE_STUBS; for CALL (and the
+ * INLINE fallback) the backend may set another entry inside the stub
+ * pages [AB_WEDGE_STUBS, AB_WEDGE_GUEST_END) - anything else makes the
+ * patcher refuse the site.  Called once per site by ab_patch_all. */
+enum ab_site_policy ab_backend_site_policy(struct ab_vm *vm,
+					   const struct pv_insn *in,
+					   uint32_t *target);
+
 /* ---- Execution and events ------------------------------------------ */
 
 /* The runtime changed the guest's virtual CPL (0 kernel, 3 user) or its
