@@ -5,7 +5,9 @@
  *        [--append ARGS] [--module FILE]... [--mem SIZE] [--timeout SEC]
  *        [--qemu-log FILE] [--stats] [--qemu-arg ARG]...
  * Backends register one row each in pr_backends[] below; each lives in
- * its own file (run-native.c: QEMU TCG without a monitor).
+ * its own file (run-native.c: QEMU TCG without a monitor; run-hosted.c:
+ * previrt-hosted; run-baremetal.c: the monitor on QEMU), the QEMU-based
+ * ones sharing qemu.c.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -178,6 +180,23 @@ int pr_check_pvh_image(const char *path)
 		fclose(f);
 	free(buf);
 	return ok ? 0 : -1;
+}
+
+const char *pr_sibling(const char *rel, int mode, const char *fallback,
+		       char *buf, size_t n)
+{
+	char self[4096], *slash;
+	ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (len <= 0)
+		return fallback;
+	self[len] = 0;
+	if (!(slash = strrchr(self, '/')))
+		return fallback;
+	*slash = 0;
+	if ((size_t)snprintf(buf, n, "%s/%s", self, rel) >= n)
+		return fallback;
+	return access(buf, mode) == 0 ? buf : fallback;
 }
 
 static pid_t pr_child;

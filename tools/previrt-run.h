@@ -12,6 +12,8 @@
 #ifndef PREVIRT_RUN_H
 #define PREVIRT_RUN_H
 
+#include <stddef.h>
+
 #define PR_MAX_MODULES 8
 #define PR_MAX_QEMU_ARGS 8
 
@@ -45,6 +47,34 @@ struct pr_backend {
 	int (*run)(const struct pr_opts *o);
 };
 
+/* What a QEMU-based backend puts on qemu-system-i386's command line. */
+struct pr_qemu {
+	const char *backend;                 /* name, for messages */
+	const char *kernel;                  /* -kernel FILE */
+	const char *mem;                     /* -m SIZE */
+	const char *append;                  /* -append ARGS or NULL */
+	const char *initrd;                  /* -initrd LIST or NULL */
+	const char *what;                    /* extra words for the start
+						line ("monitor M, ") or NULL */
+	int wall_stats;                      /* --stats prints the wall time
+						(no counters of its own) */
+	/* NULL, or 1 when a debug-exit status means the backend itself (not
+	 * the guest) stopped the run: previrt-run then exits PR_EXIT_CRASH */
+	int (*stopped)(int status);
+};
+
+/* qemu.c: run QEMU for o as q says; its stderr is copied to ours after
+ * the run.  Returns previrt-run's exit status (see the top of this
+ * file): a "qemu-system-i386: ..." error line, a signal or an exit
+ * without a debug-exit write mean the VM died. */
+int pr_qemu_run(const struct pr_opts *o, const struct pr_qemu *q);
+
+/* qemu.c: first (if not NULL) and o's modules joined with ',' into buf
+ * for -initrd; NULL when there is nothing to join, or when a path holds
+ * a character of reject or does not fit in n bytes. */
+const char *pr_qemu_initrd(const char *first, const struct pr_opts *o,
+			   const char *reject, char *buf, size_t n);
+
 /* run-native.c */
 int pr_run_native(const struct pr_opts *o);
 
@@ -59,6 +89,12 @@ int pr_run_baremetal(const struct pr_opts *o);
  * raw wait status, or -1 on timeout (the child is killed) or on failure
  * to start (message printed). */
 int pr_spawn_wait(char *const argv[], int timeout, int errfd);
+
+/* previrt-run.c: "<dir of previrt-run>/rel" in buf when that file
+ * passes access(mode) (a build tree: previrt-run is in build/tools/),
+ * else fallback. */
+const char *pr_sibling(const char *rel, int mode, const char *fallback,
+		       char *buf, size_t n);
 
 /* previrt-run.c: 0 if path is an ELF32 i386 executable with a Xen PVH
  * entry note (XEN_ELFNOTE_PHYS32_ENTRY); else a message and -1. */

@@ -1,7 +1,8 @@
 /*
  * run-hosted.c - the "hosted" backend of previrt-run: runs the guest
- * image in previrt-hosted (backends/hosted), an unprivileged Linux
- * process, with the serial console on stdout.  previrt-hosted already
+ * image in previrt-hosted (backends/hosted; the build tree's, else the
+ * one on $PATH), an unprivileged Linux process, with the serial console
+ * on stdout.  previrt-hosted already
  * exits with previrt-run's statuses (guest debug-exit value, 3 when the
  * guest was stopped for an error, 64 for a bad image).  Runs: host tool.
  * Usage: previrt-run --backend=hosted IMAGE [--append ARGS] [--module F]
@@ -9,7 +10,6 @@
  */
 #include <limits.h>
 #include <stdio.h>
-#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,34 +17,14 @@
 
 #define HOSTED_MAXARGS (8 + 2 * PR_MAX_MODULES)
 
-/* The build tree's previrt-hosted next to tools/, else from $PATH. */
-static const char *hosted_binary(char *buf, size_t n)
-{
-	char self[PATH_MAX];
-	ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	char *slash;
-
-	if (len > 0) {
-		self[len] = 0;
-		slash = strrchr(self, '/');
-		if (slash) {
-			*slash = 0;
-			snprintf(buf, n, "%s/../backends/hosted/previrt-hosted",
-				 self);
-			if (access(buf, X_OK) == 0)
-				return buf;
-		}
-	}
-	return "previrt-hosted";
-}
-
 int pr_run_hosted(const struct pr_opts *o)
 {
 	const char *argv[HOSTED_MAXARGS];
 	char path[PATH_MAX + 64];
 	int n = 0, i, st;
 
-	argv[n++] = hosted_binary(path, sizeof(path));
+	argv[n++] = pr_sibling("../backends/hosted/previrt-hosted", X_OK,
+			       "previrt-hosted", path, sizeof(path));
 	argv[n++] = o->image;
 	argv[n++] = "--mem";
 	argv[n++] = o->mem;
