@@ -64,12 +64,13 @@ static void cpu_check(void)
 		panic("cpuid: no TSC (features %x)", d);
 }
 
-/* selftest=kfault: a kernel page fault (must panic, status 5);
+/* selftest=kfault: a kernel page fault at KGUARD, never mapped on any
+ * backend (must panic, status 5);
  * selftest=hang: stop without exiting (the runner's timeout must fire). */
 static void selftest_breakage(void)
 {
 	if (cmdline_has("selftest=kfault"))
-		kprintf("kfault read %x\n", *(volatile u32 *)MONBASE);
+		kprintf("kfault read %x\n", *(volatile u32 *)KGUARD);
 	if (cmdline_has("selftest=hang")) {
 		kprintf("hanging as asked\n");
 		cli();

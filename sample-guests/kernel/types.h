@@ -18,8 +18,12 @@ typedef unsigned int size_t;
 
 #define KERNBASE   0xC0000000u   /* direct map of physical RAM starts here */
 #define MONBASE    0xFC000000u   /* top 64 MiB: never mapped, for a monitor */
+/* KGUARD: the 4 MiB (one page-directory entry) below MONBASE are never
+ * mapped whatever the RAM size, because the direct map stops there;
+ * selftest=kfault reads KGUARD to force a kernel page fault. */
+#define KGUARD     (MONBASE - 0x400000u)
 #define USERTOP    KERNBASE      /* user space is [0, USERTOP) */
-#define DIRECTMAX  (MONBASE - KERNBASE)  /* largest RAM size direct-mapped */
+#define DIRECTMAX  (KGUARD - KERNBASE)  /* largest RAM direct-mapped: 956 MiB */
 #define PGSIZE     4096u
 #define PGROUNDUP(a)   (((u32)(a) + PGSIZE - 1) & ~(PGSIZE - 1))
 #define PGROUNDDOWN(a) ((u32)(a) & ~(PGSIZE - 1))

@@ -1,7 +1,7 @@
 /*
  * vm.c - 32-bit non-PAE paging with 4 KiB pages only: the kernel page
  * directory (all RAM direct-mapped at KERNBASE, nothing at or above
- * MONBASE), per-process directories sharing the kernel's page tables,
+ * KGUARD), per-process directories sharing the kernel's page tables,
  * copy-on-write fork, demand-zero faults and user copy helpers.  Runs:
  * guest kernel.  Uses CR3 reloads for address-space switches and invlpg
  * after changing one mapping of the current address space.
