@@ -13,7 +13,7 @@ bash scripts/deps.sh
 bash scripts/build.sh
 
 RUN="$BUILD/tools/previrt-run"
-IMAGE="$BUILD/rewriter/sample.elf"        # pass + rewriter: the previrtualised image
+IMAGE="$BUILD/sample-guests/sample.elf"   # pass + rewriter: the previrtualised image
 PLAIN="$BUILD/sample-guests/sample-plain.elf"
 
 boot() {   # boot LABEL BACKEND IMAGE: show the summary and benchmark lines

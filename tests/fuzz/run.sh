@@ -8,7 +8,7 @@ build=$1 secs=${2:-180}
 corpus=$build/fuzz-corpus
 mkdir -p "$corpus"
 for f in "$build"/tests/rewriter/e2e.elf "$build"/tests/rewriter/bad.elf \
-	 "$build"/rewriter/sample.elf; do
+	 "$build"/sample-guests/sample.elf; do
 	[ -f "$f" ] && cp "$f" "$corpus/seed-$(basename "$f")"
 done
 exec nice -n 10 "$build"/tests/fuzz/fuzz-rw-reader -max_total_time="$secs" \
