@@ -226,44 +226,38 @@ static u8 *user_ptr(struct proc *p, u32 uva, int write)
 	return (u8 *)P2V(PTE_ADDR(*pte)) + (uva & (PGSIZE - 1));
 }
 
-int copyout(struct proc *p, u32 uva, const void *src, u32 n)
+/* Copy n bytes between the kernel buffer k and user address uva of p,
+ * page by page: to user space when out, else from it.  0, or -1 when a
+ * user page cannot be faulted in (for writing, when out). */
+static int copy_user(struct proc *p, u32 uva, u8 *k, u32 n, int out)
 {
-	const u8 *s = src;
-
 	while (n) {
-		u8 *d = user_ptr(p, uva, 1);
+		u8 *u = user_ptr(p, uva, out);
 		u32 chunk = PGSIZE - (uva & (PGSIZE - 1));
 
-		if (!d)
+		if (!u)
 			return -1;
 		if (chunk > n)
 			chunk = n;
-		memcpy(d, s, chunk);
-		s += chunk;
+		if (out)
+			memcpy(u, k, chunk);
+		else
+			memcpy(k, u, chunk);
+		k += chunk;
 		uva += chunk;
 		n -= chunk;
 	}
 	return 0;
 }
 
+int copyout(struct proc *p, u32 uva, const void *src, u32 n)
+{
+	return copy_user(p, uva, (u8 *)src, n, 1);
+}
+
 int copyin(struct proc *p, void *dst, u32 uva, u32 n)
 {
-	u8 *d = dst;
-
-	while (n) {
-		u8 *s = user_ptr(p, uva, 0);
-		u32 chunk = PGSIZE - (uva & (PGSIZE - 1));
-
-		if (!s)
-			return -1;
-		if (chunk > n)
-			chunk = n;
-		memcpy(d, s, chunk);
-		d += chunk;
-		uva += chunk;
-		n -= chunk;
-	}
-	return 0;
+	return copy_user(p, uva, dst, n, 0);
 }
 
 /* Copy a NUL-terminated string of at most max bytes; its length or -1. */
