@@ -3,8 +3,10 @@
  * 8259A PIC pair, the 8254 PIT (channel 0 driven by ab_backend_now_ns and
  * ab_backend_set_timer, channel 2 gated by port 0x61), a 16550 UART as
  * COM1 (output through ab_backend_console_write, input from
- * ab_backend_console_read), the isa-debug-exit port 0xf4 and the port-0x80
- * delay sink.  Unknown ports read as all ones and are counted.
+ * ab_backend_console_read), the isa-debug-exit port 0xf4, the 8042's
+ * reset line (command 0xfe to port 0x64: the guest stops as under qemu
+ * -no-reboot, status 0) and the port-0x80 delay sink.  Unknown ports read
+ * as all ones (no 8042 is found) and are counted.
  * Runs: hosted process and monitor ring 0; freestanding.  Register
  * behaviour from the Intel 8259A and 8254 data sheets and the TI/NS 16550.
  */
@@ -411,6 +413,12 @@ void ab_dev_out(struct ab_vcpu *v, uint16_t port, unsigned size, uint32_t val)
 	case 0x40: case 0x41: case 0x42: pit_write(v, port - 0x40, b); break;
 	case 0x43: pit_control(v, b); break;
 	case 0x61: port61_write(v, b); break;
+	case 0x64:                              /* 8042 command */
+		if (b != 0xfe)
+			goto unknown;
+		ab_dev_flush(v);                /* pulse reset: a reboot */
+		ab_backend_shutdown(v->vm, 0, NULL);
+		break;
 	case 0x80: break;                       /* POST code / delay */
 	default:
 		if (port >= COM1 && port < COM1 + 8) {

@@ -11,7 +11,8 @@
  * rel32 is computed from the site's link address, so it reaches
  * AB_WEDGE_STUBS when the site runs at its virtual address and
  * AB_WEDGE_STUBS - phys_offset when it runs at its physical address
- * (before the guest enables paging): backends map the stubs at both.
+ * (before the guest enables paging, or identity-mapped just after it, as
+ * Linux's head code): backends map the stubs at both.
  */
 #include "previrt/afterburner.h"
 

@@ -22,6 +22,7 @@
 #define HO_SEL_DS     0x2b
 #define HO_SEL_UCODE  0x07   /* LDT 0, RPL 3: guest user code */
 #define HO_SEL_UDATA  0x0f   /* LDT 1, RPL 3: guest user data/stack */
+#define HO_SEL_UTLS   0x17   /* LDT 2, RPL 3: user %fs/%gs with a base */
 #define HO_USER_LIMIT 0xC0000000u  /* guest user segments end here */
 #define HO_LOW_END    0x100000000ull
 #define HO_MAX_SUPER  512    /* supervisor pages below the user limit */

@@ -10,22 +10,40 @@
 #define HO_CPU_H
 #include <stdint.h>
 
-/* DS ES FS GS := sel, then the guest's FS and GS bases (the guest
- * kernel's segment loads are emulated: the selectors are the backend's
- * flat ones, the bases come from the guest's descriptors). */
-static inline void ho_load_data_segs(uint16_t sel, uint64_t fs_base,
+/* DS ES := sel, FS := fs_sel, GS := gs_sel, then the guest's FS and GS
+ * bases (the guest's segment loads are emulated: the selectors are the
+ * backend's flat ones, the bases come from the guest's descriptors). */
+static inline void ho_load_data_segs(uint16_t sel, uint16_t fs_sel,
+				     uint16_t gs_sel, uint64_t fs_base,
 				     uint64_t gs_base)
 {
 	__asm__ volatile("movw %0, %%ds\n\tmovw %0, %%es\n\t"
-			 "movw %0, %%fs\n\tmovw %0, %%gs\n\t"
-			 "wrfsbase %1\n\twrgsbase %2"
-			 :: "r"(sel), "r"(fs_base), "r"(gs_base) : "memory");
+			 "movw %1, %%fs\n\tmovw %2, %%gs\n\t"
+			 "wrfsbase %3\n\twrgsbase %4"
+			 :: "r"(sel), "r"(fs_sel), "r"(gs_sel), "r"(fs_base),
+			    "r"(gs_base) : "memory");
 }
 
 static inline uint16_t ho_read_ds(void)
 {
 	uint16_t s;
 	__asm__ volatile("movw %%ds, %0" : "=r"(s));
+	return s;
+}
+
+/* The %fs and %gs selectors the interrupted code left (the kernel keeps
+ * them across signal delivery): guest user code may load its own. */
+static inline uint16_t ho_read_fs(void)
+{
+	uint16_t s;
+	__asm__ volatile("movw %%fs, %0" : "=r"(s));
+	return s;
+}
+
+static inline uint16_t ho_read_gs(void)
+{
+	uint16_t s;
+	__asm__ volatile("movw %%gs, %0" : "=r"(s));
 	return s;
 }
 

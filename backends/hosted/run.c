@@ -76,6 +76,23 @@ static void regs_in(struct ab_vm *vm, const ucontext_t *uc)
 	r->eflags = ((uint32_t)g[REG_EFL] & ~FL_IF) | 2;
 }
 
+/* The real data selectors for the virtual CPL.  Guest user %fs/%gs with
+ * a base (TLS: offsets below the base wrap around 4 GiB) use LDT 2, whose
+ * limit is 4 GiB: through them, user code can reach the guest kernel half
+ * (see docs/hosted.md, Isolation). */
+static void load_data_segs(struct ab_vm *vm)
+{
+	if (vm->cpl != 3) {
+		ho_load_data_segs(HO_SEL_DS, HO_SEL_DS, HO_SEL_DS, vm->fs_base,
+				  vm->gs_base);
+		return;
+	}
+	ho_load_data_segs(HO_SEL_UDATA,
+			  vm->fs_base ? HO_SEL_UTLS : HO_SEL_UDATA,
+			  vm->gs_base ? HO_SEL_UTLS : HO_SEL_UDATA,
+			  vm->fs_base, vm->gs_base);
+}
+
 static void regs_out(struct ab_vm *vm, ucontext_t *uc)
 {
 	greg_t *g = uc->uc_mcontext.gregs;
@@ -90,8 +107,41 @@ static void regs_out(struct ab_vm *vm, ucontext_t *uc)
 	g[REG_CSGSFS] = (greg_t)(cs | ((uint64_t)g[REG_CSGSFS] & 0xffffffff0000ull)
 				 | ss << 48);
 	uc->uc_flags |= UC_STRICT_RESTORE_SS;
-	ho_load_data_segs(user ? HO_SEL_UDATA : HO_SEL_DS, vm->fs_base,
-			  vm->gs_base);
+	load_data_segs(vm);
+}
+
+/* Guest user code loaded %fs or %gs itself (glibc's TLS setup: `mov
+ * %ax, %gs` with the GDT selector set_thread_area gave it).  The real CPU
+ * used the host's descriptor for that selector, so the access that
+ * brought us here may have used a wrong base.  Adopt the selector as the
+ * virtual one with its base from the guest's descriptor; the caller
+ * restarts the instruction (returns 1) when it was a fault.  The segment
+ * loads themselves cannot be trapped: this is checked on every exit from
+ * user mode, before the afterburner sees the selectors. */
+static uint32_t guest_seg_base(struct ab_vm *vm, uint16_t sel)
+{
+	uint32_t d[2];
+	if (!(sel & ~3) || ab_vcpu_desc(&vm->vcpu, sel, d) < 0)
+		return 0;
+	return ab_desc_base(d);
+}
+
+static int user_segs_in(struct ab_vm *vm, uint16_t fs, uint16_t gs)
+{
+	int changed = 0;
+	if (vm->cpl != 3)
+		return 0;
+	if (fs != HO_SEL_UDATA && fs != HO_SEL_UTLS) {
+		vm->r.fs = fs;
+		vm->fs_base = guest_seg_base(vm, fs);
+		changed = 1;
+	}
+	if (gs != HO_SEL_UDATA && gs != HO_SEL_UTLS) {
+		vm->r.gs = gs;
+		vm->gs_base = guest_seg_base(vm, gs);
+		changed = 1;
+	}
+	return changed;
 }
 
 /* The backend itself faulted: not the guest's doing. */
@@ -132,6 +182,16 @@ static void site_call(struct ab_vm *vm)
 	ab_site_call(&vm->vcpu, r);
 }
 
+/* A site running at its physical address with guest paging on (early
+ * boot code between enabling paging and jumping to its link address, as
+ * Linux's head code does) calls the physical stub alias, which the guest's
+ * tables do not map: that fetch fault at the alias entry is the call. */
+static int phys_site_call(struct ab_vm *vm, uint64_t addr)
+{
+	return vm->paging && vm->cpl == 0 && vm->stub_alias &&
+	       addr == vm->stub_alias && addr == vm->r.eip;
+}
+
 static void page_fault(struct ab_vm *vm, uint64_t addr, uint32_t err)
 {
 	struct ab_regs *r = &vm->r;
@@ -142,6 +202,10 @@ static void page_fault(struct ab_vm *vm, uint64_t addr, uint32_t err)
 			     : "access to the runtime's private area (0x%llx)",
 			     (unsigned long long)addr);
 	int got = ho_tlb_fill(vm, (uint32_t)addr, (err & 2) != 0, &pf_err);
+	if (got == 0 && phys_site_call(vm, addr)) {
+		site_call(vm);
+		return;
+	}
 	if (got == 0 && vm->cpl == 3) {
 		vm->pf_pending = 1;
 		vm->pf_write = (err & 2) != 0;
@@ -180,6 +244,7 @@ static void on_fault(int sig, siginfo_t *si, void *ctx)
 	ucontext_t *uc = ctx;
 	struct ab_vm *vm = &ho_vm;
 	const greg_t *g = uc->uc_mcontext.gregs;
+	uint16_t fs = ho_read_fs(), gs = ho_read_gs();
 	(void)si;
 	fix_fs();
 	if (!from_guest(uc)) {
@@ -192,6 +257,10 @@ static void on_fault(int sig, siginfo_t *si, void *ctx)
 	}
 	vm->signals++;
 	regs_in(vm, uc);
+	if (user_segs_in(vm, fs, gs)) {  /* retry with the right bases */
+		regs_out(vm, uc);
+		return;
+	}
 	unsigned trap = (unsigned)g[REG_TRAPNO];
 	uint32_t err = (uint32_t)g[REG_ERR];
 	if (sig == SIGSEGV && trap == 14)
@@ -212,11 +281,13 @@ static void on_sigsys(int sig, siginfo_t *si, void *ctx)
 	ucontext_t *uc = ctx;
 	struct ab_vm *vm = &ho_vm;
 	char msg[200];
+	uint16_t fs = ho_read_fs(), gs = ho_read_gs();
 	(void)sig;
 	fix_fs();
 	if (si->si_arch == AUDIT_ARCH_I386 && from_guest(uc)) {
 		vm->signals++;
 		regs_in(vm, uc);
+		user_segs_in(vm, fs, gs);
 		vm->r.eax = (uint32_t)si->si_syscall;
 		ab_guest_int(&vm->vcpu, &vm->r, 0x80);
 		regs_out(vm, uc);
@@ -235,6 +306,7 @@ static void on_alarm(int sig, siginfo_t *si, void *ctx)
 {
 	ucontext_t *uc = ctx;
 	struct ab_vm *vm = &ho_vm;
+	uint16_t fs = ho_read_fs(), gs = ho_read_gs();
 	(void)sig; (void)si;
 	fix_fs();
 	if (!from_guest(uc)) {          /* in the runtime: try again soon */
@@ -244,6 +316,7 @@ static void on_alarm(int sig, siginfo_t *si, void *ctx)
 	}
 	vm->signals++;
 	regs_in(vm, uc);
+	user_segs_in(vm, fs, gs);
 	ho_console_poll(vm, 0);
 	ab_timer_expired(&vm->vcpu, &vm->r);
 	regs_out(vm, uc);
@@ -269,8 +342,7 @@ void ho_fast_site(void)
 	f->rfl = (r->eflags & ~(FL_TF | FL_NT | FL_AC | IOPL)) | FL_IF | 2;
 	f->cs = user ? HO_SEL_UCODE : HO_SEL_CS32;
 	f->ss = user ? HO_SEL_UDATA : HO_SEL_DS;
-	ho_load_data_segs(user ? HO_SEL_UDATA : HO_SEL_DS, vm->fs_base,
-			  vm->gs_base);
+	load_data_segs(vm);
 }
 
 static int handle(int sig, void (*fn)(int, siginfo_t *, void *))
@@ -283,13 +355,15 @@ static int handle(int sig, void (*fn)(int, siginfo_t *, void *))
 	return sigaction(sig, &sa, NULL);
 }
 
-/* LDT 0: code, LDT 1: data; base 0, limit HO_USER_LIMIT - 1, DPL 3. */
+/* LDT 0: code, LDT 1: data; base 0, limit HO_USER_LIMIT - 1, DPL 3.
+ * LDT 2: data, base 0, limit 4 GiB (user %fs/%gs with a TLS base). */
 static int setup_ldt(void)
 {
-	for (unsigned i = 0; i < 2; i++) {
+	for (unsigned i = 0; i < 3; i++) {
 		struct user_desc d = {
 			.entry_number = i, .base_addr = 0,
-			.limit = (HO_USER_LIMIT >> 12) - 1, .seg_32bit = 1,
+			.limit = i == 2 ? 0xfffff : (HO_USER_LIMIT >> 12) - 1,
+			.seg_32bit = 1,
 			.contents = i == 0 ? 2 : 0, .read_exec_only = 0,
 			.limit_in_pages = 1, .seg_not_present = 0, .useable = 1,
 		};
