@@ -1,9 +1,10 @@
 /*
  * exec.c - the table of user programs embedded in the kernel image (built
  * by sample-guests/meson.build into progs.S), PVH modules run as
- * "module0".. "module7", and the static i386 ELF loader behind execve.  Runs: guest kernel.  The new process image gets
- * the Linux i386 initial stack: argc, argv[], NULL, envp NULL, auxv
- * AT_NULL, with the argument strings above them in the top stack page.
+ * "module0".. "module7", and the static i386 ELF loader behind execve.
+ * Runs: guest kernel.  The new process image gets the Linux i386 initial
+ * stack: argc, argv[], NULL, envp NULL, auxv AT_NULL, with the argument
+ * strings above them in the top stack page.
  */
 #include "kernel.h"
 #include "x86.h"

@@ -13,8 +13,9 @@ the number of ok lines, every BENCH line named below with a positive
 integer value, the BOOT first-user line, and previrt-run exit status 0.
 --no-bench / --no-user-tests drop the BENCH / user self-test
 requirements (for runs with the kernel's nobench / notests switches);
-each --require REGEX must match some line.  --expect-fail instead requires a non-zero exit status, at least one
-FAILED line and a SUMMARY with failures (used with selftest=fail-one).
+each --require REGEX must match some line.  --expect-fail instead
+requires a non-zero exit status, at least one FAILED line and a SUMMARY
+with failures (used with selftest=fail-one).
 --expect-status N only requires previrt-run to exit with N (and the
 --require lines), e.g. 5 for a kernel panic, 124 for a timeout.
 Exit status 0 when everything holds, 1 with one line per problem.
