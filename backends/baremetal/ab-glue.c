@@ -142,9 +142,11 @@ void bm_guest_stats(struct ab_vm *vm)
 	bm_printf("stat monitor native-irets %u fast-irets %u\n",
 		  vm->sh->stub[BM_SH_NATIVE], FAST_IRETS);
 	bm_printf("stat monitor pf-fills %u pf-reflected %u pf-prefills %u "
-		  "shadow-entries %u gdt-syncs %u fast-gate %u pages-free %u\n",
+		  "shadow-entries %u cr3-prefills %u gdt-syncs %u fast-gate %u "
+		  "pages-free %u\n",
 		  (uint32_t)vm->pf_fills, (uint32_t)vm->pf_reflected,
-		  (uint32_t)vm->pf_prefills, vm->mmu.fills, bm_seg_syncs,
+		  (uint32_t)vm->pf_prefills, vm->mmu.fills, vm->mmu.prefills,
+		  bm_seg_syncs,
 		  bm_seg_fast_gate, bm_pages_free());
 	static const unsigned vecs[] = { 13, 14, BM_VEC_IRQ0, BM_VEC_SYSCALL,
 					 BM_VEC_RUNTIME };

@@ -57,15 +57,13 @@ int bm_mmu_init(struct bm_mmu *m, const struct bm_mmu_env *env,
 		m->gpde[i] = 0;
 	m->paging = 0;
 	m->gcr3 = 0;
+	for (unsigned i = 0; i < BM_MMU_HINT_AS; i++)
+		m->hints[i].used = m->hints[i].n = 0;
+	m->cur = NULL;
+	m->hint_next = m->prefills = 0;
 	return 0;
 }
 
-void bm_mmu_load_cr3(struct bm_mmu *m, uint32_t cr3, int paging)
-{
-	bm_mmu_flush(m);
-	m->gcr3 = cr3 & FRAME;
-	m->paging = paging;
-}
 
 static uint32_t *guest_table(struct bm_mmu *m, uint32_t gpa)
 {
@@ -226,6 +224,68 @@ static void fill_around(struct bm_mmu *m, uint32_t va)
 	}
 }
 
+/* ---- per-address-space hints ----------------------------------------- */
+
+/* The hint list of guest CR3 gcr3: its own, or a slot taken over. */
+static struct bm_mmu_hints *hints_for(struct bm_mmu *m, uint32_t gcr3)
+{
+	for (unsigned i = 0; i < BM_MMU_HINT_AS; i++)
+		if (m->hints[i].used && m->hints[i].gcr3 == gcr3)
+			return &m->hints[i];
+	struct bm_mmu_hints *h = &m->hints[m->hint_next++ % BM_MMU_HINT_AS];
+	h->gcr3 = gcr3;
+	h->used = 1;
+	h->n = h->next = 0;
+	return h;
+}
+
+/* Remember va's fault-around block for the current address space. */
+static void hint_note(struct bm_mmu *m, uint32_t va)
+{
+	struct bm_mmu_hints *h = m->cur;
+	uint32_t blk = va / (BM_MMU_AROUND * 4096);
+	if (!h)
+		return;
+	for (unsigned i = 0; i < h->n; i++)
+		if (h->va[i] / (BM_MMU_AROUND * 4096) == blk)
+			return;
+	h->va[h->next] = va;
+	h->next = (h->next + 1) % BM_MMU_HINTS;
+	if (h->n < BM_MMU_HINTS)
+		h->n++;
+}
+
+/* Refill the block of a hinted va from the guest's tables as they are
+ * now: va itself if the guest has accessed it, then fault-around (which
+ * takes only accessed entries).  Writes nothing in the guest's tables. */
+static void prefill(struct bm_mmu *m, uint32_t va)
+{
+	uint32_t *pde = guest_pde(m, va);
+	if (!pde || !(*pde & P) || ((*pde & PS) && m->pse))
+		return;
+	uint32_t *pt = guest_table(m, *pde);
+	uint32_t pte = pt ? pt[(va >> 12) & 1023] : 0;
+	uint32_t gpa = pte & FRAME, before = m->fills;
+	if ((pte & (P | A)) != (P | A) || gpa >= m->ram_size ||
+	    in_stub_alias(m, va))
+		return;
+	if (install(m, va, (m->ram_hpa + gpa) | shadow_flags(m, va, 0)) !=
+	    BM_PF_FILLED)
+		return;
+	fill_around(m, va);
+	m->prefills += m->fills - before;
+}
+
+void bm_mmu_load_cr3(struct bm_mmu *m, uint32_t cr3, int paging)
+{
+	bm_mmu_flush(m);
+	m->gcr3 = cr3 & FRAME;
+	m->paging = paging;
+	m->cur = paging ? hints_for(m, m->gcr3) : NULL;
+	for (unsigned i = 0; m->cur && i < m->cur->n; i++)
+		prefill(m, m->cur->va[i]);
+}
+
 int bm_mmu_fault(struct bm_mmu *m, uint32_t va, uint32_t err, uint32_t *gerr)
 {
 	int write = !!(err & PF_W), user = !!(err & PF_U);
@@ -244,7 +304,9 @@ int bm_mmu_fault(struct bm_mmu *m, uint32_t va, uint32_t err, uint32_t *gerr)
 		return BM_PF_BADFRAME;
 	rc = install(m, va, (m->ram_hpa + (gpa & FRAME)) |
 		     shadow_flags(m, va, write));
-	if (rc == BM_PF_FILLED)
+	if (rc == BM_PF_FILLED) {
 		fill_around(m, va);
+		hint_note(m, va);
+	}
 	return rc;
 }

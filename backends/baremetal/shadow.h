@@ -10,7 +10,12 @@
  * directory.  Guest paging off = identity map of guest RAM.  Accessed and
  * dirty bits are set in the guest's entries when a shadow entry is filled;
  * a clean page is shadowed read-only so its first write faults and sets
- * the guest's D bit.  Nothing is cached across a CR3 load.
+ * the guest's D bit.  No translation is cached across a CR3 load; what
+ * is kept per guest address space is a short list of HINTS (addresses
+ * that faulted while it was current), and a CR3 load refills the blocks
+ * around them from the guest's tables as they are then (only entries the
+ * guest has already accessed, as fault-around does): a speculative TLB
+ * fill, never a stale one.
  */
 #ifndef BM_SHADOW_H
 #define BM_SHADOW_H
@@ -29,6 +34,16 @@ struct bm_mmu_env {
 	void *(*gpa)(uint32_t gpa, uint32_t len);  /* guest RAM or NULL */
 };
 
+#define BM_MMU_HINT_AS    8              /* address spaces with hints */
+#define BM_MMU_HINTS      8              /* hinted blocks per space */
+
+struct bm_mmu_hints {
+	uint32_t gcr3;                   /* guest CR3 (frame) */
+	uint32_t used;                   /* 1: gcr3 is valid */
+	uint32_t va[BM_MMU_HINTS];       /* a faulting address per block */
+	uint32_t n, next;                /* used slots, next to replace */
+};
+
 struct bm_mmu {
 	const struct bm_mmu_env *env;
 	uint32_t ram_hpa, ram_size;      /* guest-physical 0 is host ram_hpa */
@@ -41,6 +56,10 @@ struct bm_mmu {
 	uint32_t root;                   /* host PA of the shadow directory */
 	uint32_t gpde[BM_MMU_GUEST_PDES];/* guest PDE each shadow PT came from */
 	uint32_t fills, drops;           /* counters */
+	struct bm_mmu_hints hints[BM_MMU_HINT_AS];
+	struct bm_mmu_hints *cur;        /* the current space's, or NULL */
+	uint32_t hint_next;              /* next slot to take over */
+	uint32_t prefills;               /* entries made by CR3-load refill */
 };
 
 enum bm_pf {
@@ -55,7 +74,8 @@ enum bm_pf {
 int  bm_mmu_init(struct bm_mmu *m, const struct bm_mmu_env *env,
 		 uint32_t ram_hpa, uint32_t ram_size,
 		 const uint32_t *high_pdes);
-/* New guest CR3 / paging mode: drops every shadow entry. */
+/* New guest CR3 / paging mode: drops every shadow entry, then refills
+ * the hinted blocks of that address space (paging on). */
 void bm_mmu_load_cr3(struct bm_mmu *m, uint32_t cr3, int paging);
 /* Guest invlpg: drop the shadow entry of va (or its whole shadow table
  * if the guest's PDE changed).  The caller flushes the real TLB. */

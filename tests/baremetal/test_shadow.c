@@ -198,7 +198,7 @@ Test(shadow, cr3_load_drops_everything)
 	bm_mmu_fault(&mmu, 0x405000, 0, &gerr);
 	bm_mmu_fault(&mmu, 0x00001000, 0, &gerr);    /* PDE 0 not present */
 	cr_assert_eq(nused, base + 1);
-	bm_mmu_load_cr3(&mmu, GPD, 1);
+	bm_mmu_load_cr3(&mmu, 0x5000, 1);            /* another, empty space */
 	cr_assert_eq(nused, base);
 	cr_assert_eq(spte(0x405000), 0);
 	bm_mmu_load_cr3(&mmu, 0, 0);                 /* paging off again */
@@ -269,4 +269,63 @@ Test(shadow, fault_around_identity_when_paging_off)
 	cr_assert_eq(spte(0x0), RAM_HPA | 0x3);
 	cr_assert_eq(spte(end - 4096), (RAM_HPA + end - 4096) | 0x3);
 	cr_assert_eq(spte(end), 0);
+}
+
+/* Hints: returning to an address space refills the blocks that faulted
+ * there, from the guest's tables as they are at the CR3 load. */
+Test(shadow, cr3_load_refills_hinted_blocks)
+{
+	uint32_t gerr;
+	gmem(GPT)[0x10] = 0x10000 | 0x007;
+	gmem(GPT)[0x11] = 0x11000 | 0x027;          /* accessed neighbour */
+	gmem(GPT)[0x12] = 0x12000 | 0x007;          /* never accessed */
+	gmem(0x5000)[1] = GPT | 0x007;               /* second space */
+	bm_mmu_load_cr3(&mmu, GPD, 1);
+	cr_assert_eq(bm_mmu_fault(&mmu, 0x410000, 0, &gerr), BM_PF_FILLED);
+	bm_mmu_load_cr3(&mmu, 0x5000, 1);            /* away: nothing hinted */
+	cr_assert_eq(spte(0x410000), 0);
+	cr_assert_eq(mmu.prefills, 0);
+	gmem(GPT)[0x11] = 0x31000 | 0x027;          /* remapped while away */
+	bm_mmu_load_cr3(&mmu, GPD, 1);               /* back */
+	cr_assert_eq(spte(0x410000), (RAM_HPA + 0x10000) | 0x5);
+	cr_assert_eq(spte(0x411000), (RAM_HPA + 0x31000) | 0x5, "not stale");
+	cr_assert_eq(spte(0x412000), 0);
+	cr_assert_eq(gmem(GPT)[0x12], 0x12000 | 0x007, "A not set by refill");
+	cr_assert_eq(mmu.prefills, 2);
+}
+
+Test(shadow, cr3_refill_skips_unmapped_and_bad_frames)
+{
+	uint32_t gerr;
+	gmem(GPT)[0x10] = 0x10000 | 0x007;
+	gmem(GPT)[0x40] = 0x40000 | 0x007;
+	bm_mmu_load_cr3(&mmu, GPD, 1);
+	bm_mmu_fault(&mmu, 0x410000, 0, &gerr);
+	bm_mmu_fault(&mmu, 0x440000, 0, &gerr);      /* same block: one hint */
+	cr_assert_eq(mmu.hints[0].n, 1);
+	gmem(GPT)[0x10] = 0;                         /* unmapped meanwhile */
+	gmem(GPT)[0x40] = 0;
+	bm_mmu_load_cr3(&mmu, GPD, 1);
+	cr_assert_eq(spte(0x410000), 0);
+	cr_assert_eq(spte(0x440000), 0);
+	gmem(GPT)[0x10] = (RAM_SIZE + 0x1000) | 0x027;  /* outside RAM */
+	bm_mmu_load_cr3(&mmu, GPD, 1);
+	cr_assert_eq(spte(0x410000), 0);
+	cr_assert_eq(mmu.prefills, 0);
+}
+
+Test(shadow, hints_kept_for_several_spaces)
+{
+	uint32_t gerr;
+	gmem(GPT)[0x10] = 0x10000 | 0x007;
+	for (uint32_t as = 0; as < BM_MMU_HINT_AS; as++) {
+		uint32_t pd = 0x8000 + as * 0x1000;
+		gmem(pd)[1] = GPT | 0x007;
+		bm_mmu_load_cr3(&mmu, pd, 1);
+		bm_mmu_fault(&mmu, 0x410000, 0, &gerr);
+	}
+	bm_mmu_load_cr3(&mmu, 0x8000, 1);            /* the first one again */
+	cr_assert_neq(spte(0x410000), 0);
+	bm_mmu_load_cr3(&mmu, 0, 0);                 /* paging off: no hints */
+	cr_assert_eq(spte(0x410000), 0);
 }
