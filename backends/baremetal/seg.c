@@ -46,6 +46,39 @@ void bm_seg_init(struct ab_vm *vm, const struct ab_regs *r)
 		gstatus[i] = 0xff;
 }
 
+static int is_boot(uint16_t real);
+
+/* Is guest descriptor g flat 4 GiB (base 0), 32-bit, present, the kind
+ * register slot k holds (code for CS, writable data otherwise)? */
+static int flat_for(uint64_t g, int k)
+{
+	struct bm_seg d;
+	bm_desc_decode(g, &d);
+	if (!d.s || !d.p || !d.db || d.base || d.limit != 0xffffffffu)
+		return 0;
+	return k == S_CS ? (d.type & BM_TYPE_CODE) != 0
+			 : (d.type & (BM_TYPE_CODE | BM_TYPE_WRITE |
+				      BM_TYPE_EXPDOWN)) == BM_TYPE_WRITE;
+}
+
+/* Guest entry i is about to change (a new GDT).  Natively, a register
+ * loaded from it keeps its descriptor cache until reloaded: Linux's
+ * startup_32 switches from the PVH GDT to its boot GDT and runs on with
+ * the old CS for a while.  A kernel register holding a flat descriptor
+ * from i moves to the boot descriptors (the same flat view) until the
+ * guest loads it anew; any other stale descriptor is not kept. */
+static void keep_cached(unsigned i)
+{
+	for (int k = 0; k < S_N; k++) {
+		if (cur[k] >> 3 != i || (cur[k] & 4) || is_boot(cur[k]) ||
+		    (cur[k] & 3) == 3 || !flat_for(gcache[i], k))
+			continue;
+		shown[k] = k == S_CS || k == S_SS ? bm_sel_to_guest(cur[k])
+						  : cur[k];
+		cur[k] = boot_sel(k, 0);
+	}
+}
+
 static void sync_entry(unsigned i, uint64_t g)
 {
 	uint64_t real;
@@ -77,10 +110,15 @@ void bm_seg_sync(struct ab_vm *vm, uint32_t base, uint16_t limit,
 		}
 		for (unsigned j = 0; j < k; j++)
 			if (i + j && (buf[j] != gcache[i + j] ||
-				      gstatus[i + j] == 0xff))
+				      gstatus[i + j] == 0xff)) {
+				if (gstatus[i + j] == BM_DESC_OK)
+					keep_cached(i + j);
 				sync_entry(i + j, buf[j]);
+			}
 	}
 	for (unsigned i = n; i < gcount; i++) {
+		if (gstatus[i] == BM_DESC_OK)
+			keep_cached(i);
 		bm_gdt[i] = 0;
 		gstatus[i] = 0xff;
 	}

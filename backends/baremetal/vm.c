@@ -252,11 +252,25 @@ static void wedge_init(struct ab_vm *vm, uint32_t *high)
 	vm->mmu.stub_hpa = BM_V2P(vm->stubs);
 }
 
+/* The afterburner's cpuid offers FXSR and SSE: the guest's fxsave and SSE
+ * instructions run natively, so the real CR4 must allow them (the monitor
+ * itself uses no FPU/SSE state).  x87 native too: EM and TS clear. */
+static void fpu_init(void)
+{
+	uint32_t id[4];
+	cpuid(1, id);
+	write_cr0((read_cr0() & ~(CR0_EM | CR0_TS)) | CR0_MP);
+	if (id[3] & (1u << 24))                       /* FXSR */
+		write_cr4(read_cr4() | CR4_OSFXSR |
+			  (id[3] & (1u << 25) ? CR4_OSXMMEXCPT : 0));
+}
+
 void bm_vm_start(struct bm_boot *b)
 {
 	struct ab_vm *vm = &bm_vm;
 	uint32_t high[1024 - BM_WEDGE_PDE];
 	write_cr0(read_cr0() & ~CR0_WP);
+	fpu_init();
 	vm->ram_size = BM_GUEST_MEM;
 	wedge_init(vm, high);
 	if (bm_mmu_init(&vm->mmu, &bm_env, BM_GUEST_PA, BM_GUEST_MEM, high))
@@ -274,6 +288,24 @@ void bm_vm_start(struct bm_boot *b)
 }
 
 /* ---- traps from the guest ---------------------------------------------- */
+static void runtime_call(struct ab_vm *vm, struct ab_regs *r);
+
+/* Head code running identity-mapped at its physical address with guest
+ * paging on (Linux's, before its jump to the link address) calls the
+ * stub alias, which the guest's tables do not map: the fetch fault at an
+ * int $0x82 entry of the alias is that call. */
+static int phys_stub_call(struct ab_vm *vm, struct ab_regs *r, uint32_t cr2)
+{
+	uint32_t off = cr2 - vm->mmu.stub_alias;
+	if (vm->cpl != 0 || cr2 != r->eip || !vm->mmu.paging ||
+	    !vm->mmu.stub_alias || off >= AB_WEDGE_STUBS_SIZE - 1 ||
+	    vm->stubs[off] != 0xcd || vm->stubs[off + 1] != BM_VEC_RUNTIME)
+		return 0;
+	r->eip = cr2 + 2;
+	runtime_call(vm, r);
+	return 1;
+}
+
 static void guest_page_fault(struct ab_vm *vm, struct ab_regs *r)
 {
 	uint32_t cr2 = read_cr2(), gerr = 0;
@@ -283,6 +315,8 @@ static void guest_page_fault(struct ab_vm *vm, struct ab_regs *r)
 		vm->pf_fills++;
 		return;
 	case BM_PF_GUEST:
+		if (phys_stub_call(vm, r, cr2))
+			return;
 		vm->pf_reflected++;
 		if (vm->cpl == 3)
 			vm->pf_retry = (typeof(vm->pf_retry)){ cr2,

@@ -138,6 +138,16 @@ static inline void write_cr4(uint32_t v)
 	__asm__ volatile("movl %0, %%cr4" :: "r"(v) : "memory");
 }
 
+#define CR4_OSFXSR     0x200u
+#define CR4_OSXMMEXCPT 0x400u
+
+/* cpuid leaf: out = eax, ebx, ecx, edx. */
+static inline void cpuid(uint32_t leaf, uint32_t out[4])
+{
+	__asm__ volatile("cpuid" : "=a"(out[0]), "=b"(out[1]), "=c"(out[2]),
+			 "=d"(out[3]) : "a"(leaf), "c"(0));
+}
+
 static inline void invlpg(uint32_t va)
 {
 	__asm__ volatile("invlpg (%0)" :: "r"(va) : "memory");
