@@ -144,14 +144,16 @@ struct rw_counts {
 	unsigned cls[PV_CLASS_COUNT][5]; /* [class][origin 1..3, 4=unres] */
 	unsigned total[5];
 	unsigned windows, bytes_added;
+	unsigned into_padding;           /* windows ending in dead padding */
+	unsigned via_island;             /* short windows: jmp rel8 + island */
+	unsigned donors;                 /* windows made only for islands */
 };
 struct rw_move { uint32_t from, to, len; };  /* an insn's new home, size */
-/* A function nothing refers to, cleared to int3 (rw_plan.c). */
-struct rw_dead { uint32_t addr, size, insn; uint8_t cls; const char *name; };
+struct rw_span { uint32_t addr, len; };  /* dead window fill (islands) */
 struct rw_plan {
 	struct rw_tramp_area area;
-	struct rw_dead *dead;
-	unsigned ndead;
+	struct rw_span *islands;
+	unsigned nislands;
 	struct rw_move *moves;           /* in increasing .from order */
 	size_t nmoves, cap_moves;
 	struct pv_site *new_sites;       /* full output table */
@@ -173,8 +175,7 @@ int rw_write(struct rw_image *img, struct rw_plan *plan, const char *out);
 
 /* rw_report.c */
 int rw_report_json(const struct rw_image *img, const struct rw_counts *c,
-		   unsigned bytes_added, const struct rw_plan *pl,
-		   const char *path);
+		   unsigned bytes_added, const char *path);
 void rw_report_summary(const struct rw_image *img,
 		       const struct rw_counts *c, unsigned bytes_added);
 

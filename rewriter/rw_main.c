@@ -71,8 +71,7 @@ static int rewrite(struct rw_image *img, const struct rw_opts *o,
 	if (rw_plan_make(img, pl, &o->at) < 0 ||
 	    rw_write(img, pl, o->out) < 0)
 		return -1;
-	c->windows = pl->counts.windows;
-	c->bytes_added = pl->counts.bytes_added;
+	*c = pl->counts;
 	return 0;
 }
 
@@ -101,11 +100,7 @@ static int run(const struct rw_opts *o, struct rw_image *img,
 	}
 	rw_count(fin, &c);
 	rw_report_summary(fin, &c, c.bytes_added);
-	for (unsigned i = 0; i < pl->ndead; i++)
-		fprintf(stderr, "  unreferenced %s (0x%08x, %u bytes) held a %s:"
-			" cleared to int3\n", pl->dead[i].name, pl->dead[i].addr,
-			pl->dead[i].size, pv_class_info(pl->dead[i].cls)->name);
-	if (o->report && rw_report_json(fin, &c, c.bytes_added, pl,
+	if (o->report && rw_report_json(fin, &c, c.bytes_added,
 					o->report)) {
 		fprintf(stderr, "previrt-rewrite: cannot write %s\n", o->report);
 		return 1;

@@ -2,12 +2,17 @@
  * rw_plan.c - make every uncovered sensitive instruction safe.
  * For each one: choose a window of whole instructions (>= 5 bytes, from
  * at most RW_MAX_BACK instructions before it, no TARGET byte inside but
- * its start, no PINNED byte at all), copy the window into the trampoline
- * area with relative branches re-encoded and each sensitive instruction
- * NOP-padded to its class pad and recorded as a site (origin 2), end it
- * with jmp back, and overwrite the window with jmp rel32 + int3 fill.
- * With no window: a class that traps deprivileged becomes a trap site
- * (origin 3); any other stays unresolved.  Runs: host tool.
+ * its start, no PINNED byte at all; past an unconditional transfer it may
+ * end in dead alignment padding, which is not copied), copy the window
+ * into the trampoline area with relative branches re-encoded and each
+ * sensitive instruction NOP-padded to its class pad and recorded as a
+ * site (origin 2), end it with jmp back unless its last instruction never
+ * falls through, and overwrite the window with jmp rel32 + int3 fill.
+ * A 2-4 byte window instead gets jmp rel8 to an island (5 bytes of
+ * another window's int3 fill holding the jmp rel32), made by a donor
+ * window of ordinary code nearby if no fill is in reach.  With no window:
+ * a class that traps deprivileged becomes a trap site (origin 3); any
+ * other stays unresolved.  Runs: host tool (previrt-rewrite).
  */
 #include <elf.h>
 #include <stdio.h>
@@ -164,6 +169,112 @@ static int movable(struct rw_image *img, struct rw_maps *m, size_t j,
 }
 
 /*
+ * Nothing falls through from insns[j] to the next byte: ret, lret, iret,
+ * jmp (relative, indirect, far).  Not ud2 or int3 (their handlers may
+ * resume after them, as Linux's WARN does), and not an alternative's
+ * original (the boot-time patch may make it fall through).
+ */
+static int ends_flow(struct rw_image *img, struct rw_maps *m, size_t j)
+{
+	const struct rw_insn *in = &img->insns[j];
+	const uint8_t *p = rw_bytes_at(img, in->addr, in->len);
+	unsigned i = 0;
+	if (!p || rw_maps_get(img, m, in->addr) & RW_MAP_ALT) return 0;
+	if (in->branch == RW_BR_JMP) return 1;
+	if (in->branch != RW_BR_NONE) return 0;
+	while (i + 1 < in->len && (p[i] == 0x66 || p[i] == 0xf2 ||
+	       p[i] == 0xf3 || p[i] == 0x2e || p[i] == 0x3e))
+		i++;
+	uint8_t op = p[i], reg = i + 1 < in->len ? (p[i + 1] >> 3) & 7 : 0;
+	return op == 0xc3 || op == 0xc2 || op == 0xcb || op == 0xca ||
+	       op == 0xcf || op == 0xea ||
+	       (op == 0xff && i + 1 < in->len && (reg == 4 || reg == 5));
+}
+
+/*
+ * Alignment padding as assemblers and linkers emit it: int3, nop, the
+ * multi-byte NOPs (0f 1f /r; lea 0(%r),%r and mov %r,%r; 66/2e
+ * prefixes), or zero bytes.
+ */
+static int is_padding(const uint8_t *p, unsigned n)
+{
+	unsigned i = 0;
+	if ((n == 2 && !p[0] && !p[1]) || (n == 1 && !p[0])) return 1;
+	while (i + 1 < n && (p[i] == 0x66 || p[i] == 0x2e)) i++;
+	if (i + 1 == n) return p[i] == 0x90 || (n == 1 && p[0] == 0xcc);
+	if (p[i] == 0x0f) return p[i + 1] == 0x1f;
+	uint8_t mod = p[i + 1] >> 6, reg = (p[i + 1] >> 3) & 7;
+	uint8_t rm = p[i + 1] & 7;
+	if (p[i] == 0x89) return mod == 3 && reg == rm && i + 2 == n;
+	if (p[i] != 0x8d || mod == 0 || mod == 3) return 0;
+	unsigned d = i + 2;
+	if (rm == 4) {           /* SIB: no index, base == destination */
+		if (d >= n || ((p[d] >> 3) & 7) != 4 || (p[d] & 7) != reg)
+			return 0;
+		d++;
+	} else if (rm != reg) {
+		return 0;
+	}
+	if (n - d != (mod == 1 ? 1u : 4u)) return 0;
+	for (; d < n; d++)
+		if (p[d]) return 0;
+	return 1;
+}
+
+/* insns[j] is padding in section scn that nothing names: no target,
+ * symbol, reference, relocation, table or window touches its bytes. */
+static int dead_padding(struct rw_image *img, struct rw_maps *m, size_t j,
+			uint16_t scn)
+{
+	if (j >= img->ninsns) return 0;
+	const struct rw_insn *in = &img->insns[j];
+	const uint8_t *p = rw_bytes_at(img, in->addr, in->len);
+	if (in->scn != scn || !p || in->cls != PV_CLASS_COUNT ||
+	    !is_padding(p, in->len))
+		return 0;
+	for (unsigned b = 0; b < in->len; b++)
+		if (rw_maps_get(img, m, in->addr + b)) return 0;
+	return 1;
+}
+
+/*
+ * A window: insns[s..last] are copied to the trampoline; insns[last+1..e]
+ * (if any) are dead padding after an unconditional transfer, overwritten
+ * by the window's jump but not copied.
+ */
+struct rw_win { size_t s, last, e; };
+
+static uint32_t win_len(const struct rw_image *img, const struct rw_win *w)
+{
+	return img->insns[w->e].addr + img->insns[w->e].len -
+	       img->insns[w->s].addr;
+}
+
+/* Extend w until it spans minlen bytes: over movable instructions, or,
+ * once the copied part ends in an unconditional transfer, over the dead
+ * padding after it.  0 on success. */
+static int grow(struct rw_image *img, struct rw_maps *m, struct rw_win *w,
+		uint32_t minlen)
+{
+	const struct rw_insn *I = img->insns;
+	uint16_t scn = I[w->s].scn;
+	w->e = w->last;
+	while (win_len(img, w) < minlen) {
+		size_t n = w->e + 1;
+		int padded = w->e > w->last;
+		if ((padded || ends_flow(img, m, w->last)) &&
+		    dead_padding(img, m, n, scn))
+			w->e = n;
+		else if (!padded && n < img->ninsns && I[n].scn == scn &&
+			 movable(img, m, n, 0))
+			w->last = w->e = n;
+		else
+			return -1;
+	}
+	return 0;
+}
+
+/*
  * Grow a window ending at insns[b] over the next uncovered sensitive
  * instructions (up to 4 instructions ahead each time), so neighbours such
  * as "mov %edx,%ds; mov %edx,%es" share one window instead of the second
@@ -221,27 +332,27 @@ static int alts_whole(struct rw_image *img, struct rw_maps *m, size_t a,
 	return 0;
 }
 
-/* Choose [*s, *e] around insns[k]; 0 on success. */
+/* Choose a window of at least minlen bytes holding insns[k], starting at
+ * it or up to RW_MAX_BACK instructions before it (nearest first). */
 static int choose_window(struct rw_image *img, struct rw_maps *m, size_t k,
-			 size_t *s, size_t *e)
+			 uint32_t minlen, struct rw_win *w)
 {
 	const struct rw_insn *I = img->insns;
 	for (size_t back = 0; back <= RW_MAX_BACK && back <= k; back++) {
-		size_t a = k - back, b = k, ok = 1;
+		size_t a = k - back, ok = 1;
 		for (size_t j = a; ok && j <= k; j++)
 			ok = I[j].scn == I[k].scn && movable(img, m, j, j == a);
-		while (ok && I[b].addr + I[b].len - I[a].addr < RW_JMP_LEN) {
-			if (b + 1 >= img->ninsns || I[b + 1].scn != I[k].scn ||
-			    !movable(img, m, b + 1, 0))
-				ok = 0;
-			else
-				b++;
-		}
-		if (ok) {
-			*s = a;
-			*e = absorb(img, m, k, b);
-			if (alts_whole(img, m, a, e) == 0) return 0;
-		}
+		*w = (struct rw_win){ a, k, k };
+		if (!ok || grow(img, m, w, minlen) < 0) continue;
+		if (w->e == w->last)
+			w->last = w->e = absorb(img, m, k, w->e);
+		size_t l = w->last;
+		if (alts_whole(img, m, a, &l) < 0 ||
+		    (l != w->last && w->e > w->last))
+			continue;
+		if (w->e == w->last) w->e = l;
+		w->last = l;
+		return 0;
 	}
 	return -1;
 }
@@ -298,34 +409,85 @@ static int emit_insn(struct rw_image *img, struct rw_plan *pl, size_t j)
 	return area_put(&pl->area, b, n) ? 0 : -1;
 }
 
-/* Move insns[s..e] to the area and jump there; -1 if the area is full. */
+/* Remember the dead int3 fill of a window as room for islands. */
+static void island_add(struct rw_plan *pl, uint32_t addr, uint32_t len)
+{
+	if (len < RW_JMP_LEN) return;
+	void *p = realloc(pl->islands, (pl->nislands + 1) *
+			  sizeof *pl->islands);
+	if (!p) return;   /* fewer islands, never wrong */
+	pl->islands = p;
+	pl->islands[pl->nislands++] = (struct rw_span){ addr, len };
+}
+
+/* Take 5 bytes of island within jmp rel8 reach of `from` (the byte after
+ * the short jump). */
+static int island_take(struct rw_plan *pl, uint32_t from, uint32_t *at)
+{
+	for (unsigned i = 0; i < pl->nislands; i++) {
+		struct rw_span *s = &pl->islands[i];
+		int64_t d = (int64_t)s->addr - from;
+		if (s->len >= RW_JMP_LEN && d >= -128 && d <= 127) {
+			*at = s->addr;
+			s->addr += RW_JMP_LEN;
+			s->len -= RW_JMP_LEN;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* Point the window's bytes at the trampoline: jmp rel32 there, or (with
+ * an island) jmp rel8 to the island, which holds the jmp rel32. */
+static void redirect(struct rw_image *img, struct rw_plan *pl,
+		     uint32_t start, uint32_t end, uint32_t tramp,
+		     uint32_t island)
+{
+	uint8_t *orig = rw_bytes_at(img, start, end - start);
+	memset(orig, 0xcc, end - start);
+	if (!island) {
+		orig[0] = 0xe9;
+		put_le32(orig + 1, tramp - (start + 5));
+		island_add(pl, start + RW_JMP_LEN, end - start - RW_JMP_LEN);
+		return;
+	}
+	uint8_t *isl = rw_bytes_at(img, island, RW_JMP_LEN);
+	orig[0] = 0xeb;
+	orig[1] = (uint8_t)(island - (start + 2));
+	isl[0] = 0xe9;
+	put_le32(isl + 1, tramp - (island + 5));
+	pl->counts.via_island++;
+}
+
+/* Move the window to the area and redirect it (see redirect); -1 if the
+ * area is full. */
 static int make_window(struct rw_image *img, struct rw_plan *pl,
-		       struct rw_maps *m, size_t s, size_t e)
+		       struct rw_maps *m, const struct rw_win *w,
+		       uint32_t island)
 {
 	const struct rw_insn *I = img->insns;
-	uint32_t start = I[s].addr, end = I[e].addr + I[e].len;
+	uint32_t start = I[w->s].addr, end = I[w->e].addr + I[w->e].len;
+	uint32_t back = I[w->last].addr + I[w->last].len;
 	uint32_t tramp = pl->area.vaddr + pl->area.len;
 	uint32_t save_len = pl->area.len, save_sites = pl->n_new_sites;
 	size_t save_moves = pl->nmoves;
 	uint8_t jmp[5] = { 0xe9 };
-	int r = 0;
-	for (size_t j = s; j <= e && r == 0; j++)
+	int r = 0, flows = !ends_flow(img, m, w->last);
+	for (size_t j = w->s; j <= w->last && r == 0; j++)
 		r = emit_insn(img, pl, j);
-	put_le32(jmp + 1, end - (pl->area.vaddr + pl->area.len + 5));
-	if (r < 0 || !area_put(&pl->area, jmp, 5)) {
+	put_le32(jmp + 1, back - (pl->area.vaddr + pl->area.len + 5));
+	if (r < 0 || (flows && !area_put(&pl->area, jmp, 5))) {
 		pl->area.len = save_len;          /* undo: area full */
 		pl->n_new_sites = save_sites;
 		pl->nmoves = save_moves;
-		for (size_t j = s; j <= e; j++)
+		for (size_t j = w->s; j <= w->last; j++)
 			img->insns[j].state = RW_ST_PLAIN;
 		return -1;
 	}
-	uint8_t *orig = rw_bytes_at(img, start, end - start);
-	memset(orig, 0xcc, end - start);
-	orig[0] = 0xe9;
-	put_le32(orig + 1, tramp - (start + 5));
+	redirect(img, pl, start, end, tramp, island);
 	rw_maps_set(img, m, start, end - start, RW_MAP_USED);
 	pl->counts.windows++;
+	pl->counts.into_padding += w->e > w->last;
 	return 0;
 }
 
@@ -334,51 +496,91 @@ static int make_window(struct rw_image *img, struct rw_plan *pl,
 static int try_window(struct rw_image *img, struct rw_plan *pl,
 		      struct rw_maps *m, size_t k)
 {
-	size_t s, e;
-	if (choose_window(img, m, k, &s, &e) < 0) return -1;
-	return make_window(img, pl, m, s, e);
+	struct rw_win w;
+	if (choose_window(img, m, k, RW_JMP_LEN, &w) < 0) return -1;
+	return make_window(img, pl, m, &w, 0);
+}
+
+/* First instruction at or after addr. */
+static size_t insn_from(const struct rw_image *img, uint32_t addr)
+{
+	size_t lo = 0, hi = img->ninsns;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (img->insns[mid].addr < addr) lo = mid + 1;
+		else hi = mid;
+	}
+	return lo;
 }
 
 /*
- * A function that nothing refers to (its symbol is the only name for it:
- * no branch, pointer, immediate or table reaches any of its bytes, and it
- * is not the entry point) is dead in this image.  If it holds a
- * non-trapping sensitive instruction that no window can take, it is
- * cleared to int3: reached anyway (by a name lookup this image cannot
- * show), it stops at once instead of running the instruction natively.
+ * A donor: a window of ordinary code (no sensitive instruction, no
+ * alternative) near `from`, at least 10 bytes, made only to free room:
+ * its jmp rel32 takes 5 bytes and the rest of its int3 fill becomes an
+ * island within jmp rel8 reach of `from`.  It avoids [lo, hi).  The
+ * nearest candidate wins.
  */
-static int clear_dead(struct rw_image *img, struct rw_plan *pl,
-		      struct rw_maps *m, size_t k)
+static int make_donor(struct rw_image *img, struct rw_plan *pl,
+		      struct rw_maps *m, size_t k, uint32_t from,
+		      uint32_t lo, uint32_t hi)
 {
-	const struct rw_insn *in = &img->insns[k];
-	const struct rw_sym *s = rw_sym_for(img, in->addr);
-	if (!s || s->type != STT_FUNC || in->addr - s->addr >= s->size)
-		return -1;
-	for (uint32_t b = 0; b < s->size; b++)
-		if (rw_maps_get(img, m, s->addr + b) &
-		    (RW_MAP_REF | RW_MAP_PINNED | RW_MAP_USED | RW_MAP_ALT))
-			return -1;
-	uint8_t *p = rw_bytes_at(img, s->addr, s->size);
-	void *n = realloc(pl->dead, (pl->ndead + 1) * sizeof *pl->dead);
-	if (!p || !n) return -1;
-	pl->dead = n;
-	pl->dead[pl->ndead++] = (struct rw_dead){ s->addr, s->size, in->addr,
-						  in->cls, s->name };
-	memset(p, 0xcc, s->size);
-	rw_maps_set(img, m, s->addr, s->size, RW_MAP_USED);
-	for (size_t j = k; j < img->ninsns && img->insns[j].addr <
-	     s->addr + s->size; j++)
-		img->insns[j].state = RW_ST_MOVED;
+	const struct rw_insn *I = img->insns;
+	struct rw_win best = { 0 }, w;
+	int64_t bestd = -1;
+	uint32_t min = from > 128 + RW_JMP_LEN ? from - 128 - RW_JMP_LEN : 0;
+	for (size_t j = insn_from(img, min); j < img->ninsns &&
+	     I[j].addr + RW_JMP_LEN <= from + 127; j++) {
+		int64_t d = (int64_t)I[j].addr + RW_JMP_LEN - from;
+		if (I[j].scn != I[k].scn || d < -128 || !movable(img, m, j, 1))
+			continue;
+		w = (struct rw_win){ j, j, j };
+		if (grow(img, m, &w, 2 * RW_JMP_LEN) < 0) continue;
+		uint32_t end = I[w.e].addr + I[w.e].len;
+		int ok = !(I[j].addr < hi && lo < end);
+		for (size_t i = j; ok && i <= w.last; i++)
+			ok = I[i].cls == PV_CLASS_COUNT &&
+			     !(rw_maps_get(img, m, I[i].addr) & RW_MAP_ALT);
+		if (ok && (bestd < 0 || (d < 0 ? -d : d) < bestd)) {
+			best = w;
+			bestd = d < 0 ? -d : d;
+		}
+	}
+	if (bestd < 0 || make_window(img, pl, m, &best, 0) < 0) return -1;
+	pl->counts.donors++;
 	return 0;
 }
 
-/* Pass 2: what is still PLAIN gets one more try, then a trap site if its
- * class traps deprivileged, else (unless it is dead) stays unresolved. */
+/*
+ * Pass 2, before giving up: a short window (2-4 bytes, e.g. a 3-byte
+ * function "pushf; pop %eax; ret" between two symbols) holds a jmp rel8
+ * to an island: 5 bytes of another window's dead fill that hold the
+ * jmp rel32 to the trampoline.  Without an island in reach, a donor
+ * window makes one.
+ */
+static int try_short(struct rw_image *img, struct rw_plan *pl,
+		     struct rw_maps *m, size_t k)
+{
+	const struct rw_insn *I = img->insns;
+	struct rw_win w;
+	uint32_t isl;
+	if (choose_window(img, m, k, 2, &w) < 0) return -1;
+	uint32_t start = I[w.s].addr, end = I[w.e].addr + I[w.e].len;
+	if (island_take(pl, start + 2, &isl) < 0 &&
+	    (make_donor(img, pl, m, k, start + 2, start, end) < 0 ||
+	     island_take(pl, start + 2, &isl) < 0))
+		return -1;
+	return make_window(img, pl, m, &w, isl);
+}
+
+/* Pass 2: what is still PLAIN gets one more try (a window, then a short
+ * window through an island), then a trap site if its class traps
+ * deprivileged, else stays unresolved. */
 static int fix_rest(struct rw_image *img, struct rw_plan *pl,
 		    struct rw_maps *m, size_t k)
 {
 	struct rw_insn *in = &img->insns[k];
-	if (try_window(img, pl, m, k) == 0) return 0;
+	if (try_window(img, pl, m, k) == 0 || try_short(img, pl, m, k) == 0)
+		return 0;
 	if (rw_debug())
 		fprintf(stderr, "rw: 0x%x: no window\n", in->addr);
 	if (pv_class_info(in->cls)->depriv == PV_DEPRIV_TRAPS) {
@@ -386,7 +588,6 @@ static int fix_rest(struct rw_image *img, struct rw_plan *pl,
 		return add_site(pl, (struct pv_site){ in->addr, in->len,
 				in->len, in->cls, PV_ORIGIN_TRAP });
 	}
-	if (clear_dead(img, pl, m, k) == 0) return 0;
 	in->state = RW_ST_UNRESOLVED;
 	return 0;
 }
@@ -431,17 +632,20 @@ void rw_plan_free(struct rw_plan *pl)
 	free(pl->area.code);
 	free(pl->new_sites);
 	free(pl->moves);
-	free(pl->dead);
+	free(pl->islands);
 	memset(pl, 0, sizeof *pl);
 }
 
 /* Count sensitive instructions by class and by covering site's origin. */
 void rw_count(const struct rw_image *img, struct rw_counts *c)
 {
-	unsigned w = c->windows, b = c->bytes_added;
+	struct rw_counts keep = *c;
 	memset(c, 0, sizeof *c);
-	c->windows = w;
-	c->bytes_added = b;
+	c->windows = keep.windows;
+	c->bytes_added = keep.bytes_added;
+	c->into_padding = keep.into_padding;
+	c->via_island = keep.via_island;
+	c->donors = keep.donors;
 	for (size_t k = 0; k < img->ninsns; k++) {
 		const struct rw_insn *in = &img->insns[k];
 		if (in->cls == PV_CLASS_COUNT) continue;

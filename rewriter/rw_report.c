@@ -82,24 +82,16 @@ static void json_unresolved(FILE *f, const struct rw_image *img)
 	fprintf(f, "%s]\n", first ? "" : "\n  ");
 }
 
-/* Unreferenced functions the rewrite cleared (rw_plan.c clear_dead). */
-static void json_dead(FILE *f, const struct rw_plan *pl)
+/* How this run's windows were made (rw_plan.c; all 0 when analysing). */
+static void json_kinds(FILE *f, const struct rw_counts *c)
 {
-	fprintf(f, "  \"removed_unreferenced\": [");
-	for (unsigned i = 0; pl && i < pl->ndead; i++) {
-		const struct rw_dead *d = &pl->dead[i];
-		fprintf(f, "%s\n    {\"symbol\": ", i ? "," : "");
-		json_str(f, d->name);
-		fprintf(f, ", \"address\": \"0x%08x\", \"size\": %u, "
-			"\"class\": \"%s\"}", d->addr, d->size,
-			pv_class_info(d->cls)->name);
-	}
-	fprintf(f, "%s],\n", pl && pl->ndead ? "\n  " : "");
+	fprintf(f, "  \"window_kinds\": {\"into_padding\": %u, "
+		"\"via_island\": %u, \"donor\": %u},\n", c->into_padding,
+		c->via_island, c->donors);
 }
 
 int rw_report_json(const struct rw_image *img, const struct rw_counts *c,
-		   unsigned bytes_added, const struct rw_plan *pl,
-		   const char *path)
+		   unsigned bytes_added, const char *path)
 {
 	FILE *f = fopen(path, "w");
 	if (!f) return -1;
@@ -114,7 +106,7 @@ int rw_report_json(const struct rw_image *img, const struct rw_counts *c,
 	fprintf(f, "},\n  \"windows\": %u,\n  \"bytes_added\": %u,\n",
 		c->windows, bytes_added);
 	json_segment(f, img);
-	json_dead(f, pl);
+	json_kinds(f, c);
 	json_classes(f, c);
 	json_unresolved(f, img);
 	fprintf(f, "}\n");
@@ -127,9 +119,10 @@ void rw_report_summary(const struct rw_image *img,
 	unsigned total = 0;
 	for (unsigned o = 1; o <= 4; o++) total += c->total[o];
 	fprintf(stderr, "previrt-rewrite: %s: %u sensitive: %u pass, %u "
-		"rewriter, %u trap, %u unresolved; %u windows, %u bytes "
-		"added\n", img->path, total, c->total[1], c->total[2],
-		c->total[3], c->total[4], c->windows, bytes_added);
+		"rewriter, %u trap, %u unresolved; %u windows (%u into padding,"
+		" %u via island, %u donor), %u bytes added\n", img->path, total,
+		c->total[1], c->total[2], c->total[3], c->total[4], c->windows,
+		c->into_padding, c->via_island, c->donors, bytes_added);
 	for (size_t k = 0; k < img->ninsns; k++) {
 		const struct rw_insn *in = &img->insns[k];
 		if (in->cls == PV_CLASS_COUNT || rw_site_find(img, in->addr) >= 0)

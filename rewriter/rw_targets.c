@@ -6,8 +6,8 @@
  * tables, function pointers, pushed return labels; conservative), or the
  * landing pad of a Linux exception table.  A byte is PINNED if it may not
  * move at all: relocated fields, instructions named by address tables
- * (Linux __jump_table, .altinstructions replacements, BUG ud2s), and
- * existing sites.  An alternative's original range is ALT: it moves only
+ * (Linux __jump_table, .altinstructions replacements, BUG ud2s, static
+ * call trampolines), and existing sites.  An alternative's original range is ALT: it moves only
  * whole, and rw_tables.c then updates its .altinstructions entry.  Instructions and landing pads named by Linux's __ex_table are
  * TABLE: they may move, because rw_plan.c rewrites the table.  Runs: host tool (previrt-rewrite).
  */
@@ -124,10 +124,16 @@ static void scan_code(struct rw_image *img, struct rw_maps *m)
 	}
 }
 
+/* Symbols are targets.  Linux's static-call trampolines (__SCT__*,
+ * arch/x86/kernel/static_call.c) are rewritten at run time: pinned. */
 static void scan_syms(struct rw_image *img, struct rw_maps *m)
 {
-	for (unsigned i = 0; i < img->nsyms; i++)
-		rw_maps_set(img, m, img->syms[i].addr, 1, RW_MAP_TARGET);
+	for (unsigned i = 0; i < img->nsyms; i++) {
+		const struct rw_sym *s = &img->syms[i];
+		rw_maps_set(img, m, s->addr, 1, RW_MAP_TARGET);
+		if (!strncmp(s->name, "__SCT__", 7))
+			rw_maps_set(img, m, s->addr, s->size, RW_MAP_PINNED);
+	}
 	rw_maps_set(img, m, img->entry, 1, RW_MAP_TARGET | RW_MAP_REF);
 }
 

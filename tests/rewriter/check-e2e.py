@@ -10,10 +10,17 @@ counts agree with the report; the branch target in the middle of a
 would-be window kept its bytes; the relocated call still calls helper;
 the new PT_LOAD keeps p_vaddr - p_paddr = 0xC0000000; __ex_table
 entries follow the instructions they name and stay sorted; an
-.altinstructions original moves whole with its entry; an unreferenced
-function whose popf has no window is cleared to int3; rewriting the
-output again changes nothing; the bad image fails --check naming
-"island".  Exit 0 when all hold, 1 with one line per problem.
+.altinstructions original moves whole with its entry; a 2-byte function
+(dead_fn) gets jmp rel8 to an island holding jmp rel32 to its trampoline,
+and one out of reach of other windows (short_fn) gets its island from a
+donor window of plain code (donor_fn);
+a function ending in ret before dead padding (pad_fn) gets a window that
+takes just the padding it needs, and its trampoline has no jump back;
+rewriting the output again changes nothing; the bad image fails --check
+naming "island" and padtgt_fn (padding that is a branch target is never
+taken) and makes padtgt_cli's cli a trap site, leaving both functions'
+bytes as they were.  Exit 0 when all hold, 1 with one line per
+problem.
 """
 import argparse
 import json
@@ -102,6 +109,59 @@ def check_alts(a, out):
            " instr 0x%x len %d" % (ins, tab[10]))
 
 
+def jmp_dest(image, readelf, addr):
+    """Destination of the jmp rel8/rel32 at addr, or None."""
+    b = file_bytes(readelf, image, addr, 5)
+    if b and b[0] == 0xEB:
+        return addr + 2 + int.from_bytes(b[1:2], "little", signed=True)
+    if b and b[0] == 0xE9:
+        return (addr + 5 + int.from_bytes(b[1:5], "little", signed=True)) \
+            & 0xffffffff
+    return None
+
+
+def check_island(a, out, s, name, op):
+    """name: jmp rel8 to an island in .text, which jumps to the
+    trampoline copy of its first instruction (opcode op, a padded site)
+    in .previrt.text."""
+    d = s[name]
+    b = file_bytes(a.readelf, out, d, 2)
+    isl = jmp_dest(out, a.readelf, d)
+    tva, text = section(a.readelf, out, ".previrt.text")
+    tr = jmp_dest(out, a.readelf, isl) if isl else None
+    expect(b and b[0] == 0xEB and isl and tr and
+           file_bytes(a.readelf, out, isl, 1) == b"\xe9" and
+           tva and 0 <= tr - tva < len(text) and text[tr - tva] == op,
+           name + " not sent through an island: bytes %s, island %s, "
+           "trampoline %s" % (b, isl and hex(isl), tr and hex(tr)))
+
+
+def check_padding(a, out, s, r):
+    """pad_fn: window of 8 bytes (3 copied + int3 + 4-byte NOP), the
+    0x90 padding after it untouched; the copy ends at ret."""
+    p = s["pad_fn"]
+    b = file_bytes(a.readelf, out, p, s["after_pad"] - p)
+    tr = jmp_dest(out, a.readelf, p)
+    tva, text = section(a.readelf, out, ".previrt.text")
+    ok = b and b[0] == 0xE9 and b[5:8] == b"\xcc" * 3 and \
+        set(b[8:]) == {0x90} and tr and tva and 0 <= tr - tva < len(text)
+    expect(ok, "pad_fn window wrong: %s" % (b and b.hex()))
+    if not ok:
+        return
+    t = text[tr - tva:]
+    n = 8  # pv_site_len(pushf, 1): pushf + NOPs
+    while n < len(t) and t[n] == 0x90:
+        n += 1
+    expect(t[0] == 0x9C and t[n:n + 2] == b"\x58\xc3" and
+           t[n + 2:n + 3] != b"\xe9",
+           "pad_fn trampoline is not pushf+NOPs; pop; ret (no jmp back):"
+           " %s" % t[:n + 8].hex())
+    k = r.get("window_kinds", {})
+    expect(k.get("into_padding", 0) >= 1 and k.get("via_island", 0) >= 1,
+           "window_kinds does not count the padding and island windows: "
+           "%s" % k)
+
+
 def check_good(a):
     out = os.path.join(a.outdir, "e2e.rw.elf")
     rep = os.path.join(a.outdir, "e2e.json")
@@ -134,10 +194,12 @@ def check_good(a):
     expect(loads and all(int(v, 16) - int(p_, 16) == 0xC0000000
                          for v, p_ in loads),
            "a PT_LOAD breaks p_vaddr - p_paddr = 0xC0000000: %s" % loads)
-    dead = r.get("removed_unreferenced", [])
-    expect([d["symbol"] for d in dead] == ["dead_fn"] and
-           file_bytes(a.readelf, out, s["dead_fn"], 2) == b"\xcc\xcc",
-           "dead_fn not cleared as unreferenced: %s" % dead)
+    check_island(a, out, s, "dead_fn", 0x9D)
+    check_island(a, out, s, "short_fn", 0x9C)
+    expect(jmp_dest(out, a.readelf, s["short_fn"]) == s["donor_fn"] + 5
+           and r["window_kinds"]["donor"] == 1,
+           "short_fn's island is not in donor_fn's window fill")
+    check_padding(a, out, s, r)
     check_extable(a, out)
     check_alts(a, out)
     again = os.path.join(a.outdir, "e2e.rw2.elf")
@@ -155,10 +217,20 @@ def check_bad(a):
            % p.returncode)
     expect("island" in p.stderr, "bad image: summary does not name island")
     r = json.load(open(rep))
-    u = r["unresolved_list"]
-    expect(len(u) == 1 and u[0]["symbol"] == "island+0x0" and
-           u[0]["class"] == "popf" and u[0]["section"] == ".text",
+    u = sorted((x["symbol"], x["class"], x["section"])
+               for x in r["unresolved_list"])
+    expect(u == [("island+0x0", "popf", ".text"),
+                 ("padtgt_fn+0x0", "pushf", ".text")],
            "bad image: unresolved list %s" % u)
+    expect(r["origins"]["trap"] == 1 and r["classes"]["cli"]["trap"] == 1,
+           "bad image: want padtgt_cli's cli as a trap site, got %s"
+           % r["origins"])
+    s = symbols(a.readelf, a.bad)
+    outp = os.path.join(a.outdir, "bad.rw.elf")
+    for f in ("padtgt_fn", "padtgt_cli"):
+        expect(file_bytes(a.readelf, a.bad, s[f], 6) ==
+               file_bytes(a.readelf, outp, s[f], 6),
+               "bad image: %s changed although its padding is a target" % f)
 
 
 def main():

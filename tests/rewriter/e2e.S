@@ -6,8 +6,11 @@
  * instruction that can only be a trap site, and an executable section
  * named like Linux's .altinstr_replacement, and segment pops named by a
  * Linux-style __ex_table (insn == fixup, as entry_32.S's RESTORE_REGS
- * does) that must follow them into the trampoline.  Never run; only rewritten and
- * disassembled.  Runs: host build (tests/rewriter, check-e2e.py).
+ * does) that must follow them into the trampoline, a function too
+ * short for any window but one through an island (dead_fn; short_fn
+ * through a donor window's island), and one
+ * whose window ends in alignment padding (pad_fn).  Never run; only
+ * rewritten and disassembled.  Runs: host build (tests/rewriter, check-e2e.py).
  */
 	.text
 	.globl _start
@@ -75,8 +78,9 @@ sysenter_like:
 .Lalt_end:
 	ret
 
-	/* Nothing refers to dead_fn (like Linux's native_save_fl): its popf
-	 * has no window and does not trap, so the function is cleared. */
+	/* Like Linux's native_save_fl: a function too short for jmp rel32
+	 * between two symbols.  Its window (popf; ret) holds a jmp rel8 to
+	 * an island: 5 bytes of another window's int3 fill. */
 	.globl	dead_fn
 	.type	dead_fn, @function
 dead_fn:
@@ -88,6 +92,44 @@ dead_fn:
 after_dead:
 	ret
 	.size	after_dead, . - after_dead
+
+	/* A tiny function ending in ret, then alignment padding nothing
+	 * names (int3, a 4-byte NOP, 0x90s): its window takes the padding
+	 * it needs (8 bytes: 3 copied, 5 not) and leaves the rest. */
+	.p2align 4, 0xcc
+	.globl	pad_fn
+	.type	pad_fn, @function
+pad_fn:
+	pushf
+	popl	%eax
+	ret
+	.size	pad_fn, . - pad_fn
+	int3
+	.byte	0x8d, 0x74, 0x26, 0x00	/* lea 0(%esi,%eiz), %esi */
+	.p2align 4, 0x90
+	.globl	after_pad
+	.type	after_pad, @function
+after_pad:
+	ret
+	.size	after_pad, . - after_pad
+
+	/* Out of reach (jmp rel8) of every other window's fill: short_fn's
+	 * island comes from a donor window made of donor_fn's plain code. */
+	.p2align 8, 0xcc
+	.globl	donor_fn
+donor_fn:
+	movl	$1, %eax
+	movl	$2, %ecx
+	addl	%ecx, %eax
+	ret
+	.globl	short_fn
+short_fn:
+	pushf
+	popl	%eax
+	ret
+	.globl	after_short
+after_short:
+	ret
 
 	.section .altinstructions, "a"
 	.long	.Lalt_orig - .		/* instr_offset */
