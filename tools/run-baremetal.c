@@ -5,7 +5,7 @@
  * module and --module files after it; the monitor runs the guest
  * deprivileged (kernel ring 1, user ring 3).  QEMU's command line and
  * exit mapping are qemu.c's; this file adds the monitor's path, its
- * command line and the two statuses with which the monitor itself stops.
+ * command line and the statuses with which the monitor itself stops.
  * Runs: host tool.
  * Usage: previrt-run --backend=baremetal IMAGE [--append ARGS]
  *        [--module FILE]... [--stats] [--timeout SEC] [--qemu-log FILE]
@@ -17,8 +17,10 @@
 
 #include "previrt-run.h"
 
-#define BM_KILLED    0x72      /* the monitor stopped the guest */
-#define BM_PANIC     0x70      /* the monitor refused to start it */
+#define BM_PANIC     0x70      /* a monitor fault or containment stop */
+#define BM_STOPPED   0x71      /* stopped with a reason and status 0
+				  (ab_backend_shutdown in vm.c) */
+#define BM_KILLED    0x72      /* the monitor killed the guest */
 
 /* $PREVIRT_MONITOR, the build tree's monitor.elf next to tools/, or
  * monitor.elf in the current directory. */
@@ -34,7 +36,8 @@ static const char *bm_monitor(char *buf, size_t n)
 
 static int bm_stopped(int status)
 {
-	return status == BM_KILLED || status == BM_PANIC;
+	return status == BM_PANIC || status == BM_STOPPED ||
+	       status == BM_KILLED;
 }
 
 int pr_run_baremetal(const struct pr_opts *o)
