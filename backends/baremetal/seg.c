@@ -223,21 +223,27 @@ void bm_frame_to_guest(struct ab_regs *r)
 	r->gs = to_guest(r->gs, S_GS);
 }
 
+/* The guest TSS's linear address from its (hidden) descriptor. */
+static void tss_locate(void)
+{
+	unsigned i = guest_tr >> 3;
+	if (!tss_stale)
+		return;
+	tss_va = 0;
+	if (guest_tr && i < gcount && gstatus[i] == BM_DESC_HIDDEN) {
+		struct bm_seg s;
+		bm_desc_decode(gcache[i], &s);
+		tss_va = s.base;
+	}
+	tss_stale = 0;
+}
+
 /* The guest kernel's stack for ring 3 -> ring 1 transitions: the
  * ss0:esp0 of the guest's own TSS, read when returning to user mode. */
 static void refresh_ring1_stack(struct ab_vm *vm, const struct ab_regs *r)
 {
 	uint32_t w[2];
-	unsigned i = guest_tr >> 3;
-	if (tss_stale) {
-		tss_va = 0;
-		if (guest_tr && i < gcount && gstatus[i] == BM_DESC_HIDDEN) {
-			struct bm_seg s;
-			bm_desc_decode(gcache[i], &s);
-			tss_va = s.base;
-		}
-		tss_stale = 0;
-	}
+	tss_locate();
 	if (!tss_va || bm_guest_read(vm, tss_va + 4, w, 8))
 		bm_vm_kill(r, "return to user mode without a readable guest "
 			   "TSS (tr %x)", guest_tr);
@@ -246,6 +252,25 @@ static void refresh_ring1_stack(struct ab_vm *vm, const struct ab_regs *r)
 		tss_ss0 = w[1];
 		bm_tss_set_ring1(to_real(r, (uint16_t)w[1], S_SS, 0), w[0]);
 	}
+}
+
+/* Any other exit: if the guest already pointed its TSS at another
+ * kernel stack (a context switch writes esp0, then loads CR3), install it
+ * now, so that the coming return to user mode can stay in the iret stub.
+ * Silent when the TSS is not known or readable yet.  (Called after the
+ * fast gate was re-derived, so a CR3 load leaves nothing stale.) */
+static void refresh_ring1_stack_early(struct ab_vm *vm,
+				      const struct ab_regs *r)
+{
+	uint32_t w[2];
+	(void)r;
+	tss_locate();
+	if (!tss_va || bm_guest_read(vm, tss_va + 4, w, 8) ||
+	    (w[0] == tss_esp0 && w[1] == tss_ss0) || !usable((uint16_t)w[1]))
+		return;
+	tss_esp0 = w[0];
+	tss_ss0 = w[1];
+	bm_tss_set_ring1((uint16_t)((w[1] & ~3u) | 1), w[0]);
 }
 
 /* The guest's gate for vector vec as a Xen trap_info (flags: DPL in bits
@@ -324,6 +349,10 @@ void bm_frame_to_real(struct ab_vm *vm, struct ab_regs *r)
 		refresh_ring1_stack(vm, r);
 		if (idt_stale)
 			refresh_fast_gate(vm);
+	} else {
+		if (idt_stale)
+			refresh_fast_gate(vm);
+		refresh_ring1_stack_early(vm, r);
 	}
 	publish(vm);
 }
