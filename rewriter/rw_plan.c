@@ -421,13 +421,17 @@ static void island_add(struct rw_plan *pl, uint32_t addr, uint32_t len)
 }
 
 /* Take 5 bytes of island within jmp rel8 reach of `from` (the byte after
- * the short jump). */
-static int island_take(struct rw_plan *pl, uint32_t from, uint32_t *at)
+ * the short jump) and in its section (so in the same segment, with the
+ * same virtual-to-physical offset for code that runs before paging). */
+static int island_take(struct rw_image *img, struct rw_plan *pl,
+		       uint32_t from, uint32_t *at)
 {
+	const struct rw_scn *scn = rw_scn_at(img, from - 2);
 	for (unsigned i = 0; i < pl->nislands; i++) {
 		struct rw_span *s = &pl->islands[i];
 		int64_t d = (int64_t)s->addr - from;
-		if (s->len >= RW_JMP_LEN && d >= -128 && d <= 127) {
+		if (s->len >= RW_JMP_LEN && d >= -128 && d <= 127 &&
+		    rw_scn_at(img, s->addr) == scn) {
 			*at = s->addr;
 			s->addr += RW_JMP_LEN;
 			s->len -= RW_JMP_LEN;
@@ -565,9 +569,9 @@ static int try_short(struct rw_image *img, struct rw_plan *pl,
 	uint32_t isl;
 	if (choose_window(img, m, k, 2, &w) < 0) return -1;
 	uint32_t start = I[w.s].addr, end = I[w.e].addr + I[w.e].len;
-	if (island_take(pl, start + 2, &isl) < 0 &&
+	if (island_take(img, pl, start + 2, &isl) < 0 &&
 	    (make_donor(img, pl, m, k, start + 2, start, end) < 0 ||
-	     island_take(pl, start + 2, &isl) < 0))
+	     island_take(img, pl, start + 2, &isl) < 0))
 		return -1;
 	return make_window(img, pl, m, &w, isl);
 }
