@@ -488,6 +488,10 @@ static int make_window(struct rw_image *img, struct rw_plan *pl,
 			img->insns[j].state = RW_ST_PLAIN;
 		return -1;
 	}
+	if (rw_debug())
+		fprintf(stderr, "rw: window 0x%x..0x%x -> 0x%x%s%s\n", start,
+			end, tramp, w->e > w->last ? " (ends in padding)" : "",
+			island ? " (via island)" : "");
 	redirect(img, pl, start, end, tramp, island);
 	rw_maps_set(img, m, start, end - start, RW_MAP_USED);
 	pl->counts.windows++;
