@@ -3,7 +3,8 @@
  * 8259A PIC pair, the 8254 PIT (channel 0 driven by ab_backend_now_ns and
  * ab_backend_set_timer, channel 2 gated by port 0x61), a 16550 UART as
  * COM1 (output through ab_backend_console_write, input from
- * ab_backend_console_read), the isa-debug-exit port 0xf4, the 8042's
+ * ab_backend_console_read), the MC146818 CMOS clock (read-only, see
+ * cmos_read), the isa-debug-exit port 0xf4, the 8042's
  * reset line (command 0xfe to port 0x64: the guest stops as under qemu
  * -no-reboot, status 0) and the port-0x80 delay sink.  Unknown ports read
  * as all ones (no 8042 is found) and are counted.
@@ -358,6 +359,62 @@ static void uart_out(struct ab_vcpu *v, unsigned reg, uint8_t val)
 	}
 }
 
+/* ================= MC146818 CMOS clock (ports 0x70, 0x71) ========== */
+/* No wall clock crosses the backend interface: the clock reads 2000-01-01
+ * 00:00:00 plus ab_backend_now_ns, in BCD and 24-hour mode (status B),
+ * never mid-update (UIP clear in status A), battery good (status D).
+ * Writes (setting the clock, alarms) are ignored; other registers read
+ * 0.  Bit 7 of the index (NMI mask) is dropped. */
+static uint8_t bcd(uint32_t x)
+{
+	return (uint8_t)((x / 10) << 4 | x % 10);
+}
+
+static uint8_t cmos_date(uint32_t days, unsigned reg)
+{
+	static const uint8_t mdays[12] = { 31, 28, 31, 30, 31, 30,
+					   31, 31, 30, 31, 30, 31 };
+	uint32_t year = 2000, month = 0, wday = (6 + days) % 7 + 1;
+	for (;;) {                           /* 2000-01-01 was a Saturday */
+		uint32_t n = year % 4 ? 365 : 366;   /* 2000..2099 */
+		if (days < n)
+			break;
+		days -= n;
+		year++;
+	}
+	for (;; month++) {
+		uint32_t n = mdays[month] + (month == 1 && year % 4 == 0);
+		if (days < n)
+			break;
+		days -= n;
+	}
+	switch (reg) {
+	case 6: return bcd(wday);
+	case 7: return bcd(days + 1);
+	case 8: return bcd(month + 1);
+	case 9: return bcd(year % 100);
+	default: return bcd(year / 100);    /* 0x32: century */
+	}
+}
+
+static uint8_t cmos_read(struct ab_vcpu *v)
+{
+	uint32_t ns, s;
+	uint64_t t = ab_udiv64(ab_backend_now_ns(v->vm), NS, &ns);
+	uint32_t days = (uint32_t)ab_udiv64(t, 86400, &s);
+	switch (v->cmos_index) {
+	case 0: return bcd(s % 60);
+	case 2: return bcd(s / 60 % 60);
+	case 4: return bcd(s / 3600);
+	case 6: case 7: case 8: case 9: case 0x32:
+		return cmos_date(days, v->cmos_index);
+	case 0xa: return 0x26;               /* 32.768 kHz base, 1 kHz */
+	case 0xb: return 0x02;               /* 24-hour, BCD, no IRQs */
+	case 0xd: return 0x80;               /* valid RAM and time */
+	default: return 0;
+	}
+}
+
 /* ================= port dispatch ==================================== */
 
 void ab_dev_init(struct ab_vcpu *v)
@@ -388,6 +445,8 @@ uint32_t ab_dev_in(struct ab_vcpu *v, uint16_t port, unsigned size)
 		case 0xa1: return v->pic[1].imr;
 		case 0x40: case 0x41: case 0x42: return pit_read(v, port - 0x40);
 		case 0x61: return port61_read(v);
+		case 0x70: return v->cmos_index;
+		case 0x71: return cmos_read(v);
 		case 0x80: return 0xff;
 		default:
 			if (port >= COM1 && port < COM1 + 8)
@@ -419,6 +478,8 @@ void ab_dev_out(struct ab_vcpu *v, uint16_t port, unsigned size, uint32_t val)
 		ab_dev_flush(v);                /* pulse reset: a reboot */
 		ab_backend_shutdown(v->vm, 0, NULL);
 		break;
+	case 0x70: v->cmos_index = b & 0x7f; break;
+	case 0x71: break;                       /* the clock is read-only */
 	case 0x80: break;                       /* POST code / delay */
 	default:
 		if (port >= COM1 && port < COM1 + 8) {

@@ -1,7 +1,8 @@
 /*
  * test_dev.c - criterion tests of the device models: PIC priority,
  * cascade and EOI, PIT channel 0 deadlines and IRQ0, UART output and
- * input, debug-exit, unknown ports.  Runs: host.
+ * input, debug-exit, unknown ports, the CMOS clock, the 8042 reset.
+ * Runs: host.
  */
 #include <criterion/criterion.h>
 #include <string.h>
@@ -83,4 +84,45 @@ Test(dev, debug_exit_and_unknown_ports)
 	cr_assert_eq(fb_vcpu.stat[AB_ST_IO_UNKNOWN], 2);
 	cr_assert(FB_STOPPED(out8(0xf4, 7)));
 	cr_assert_eq(fb_vm.status, 7);
+}
+
+static uint8_t cmos(uint8_t reg)
+{
+	out8(0x70, reg | 0x80);                 /* NMI-mask bit ignored */
+	return in8(0x71);
+}
+
+/* The CMOS clock: 2000-01-01 00:00:00 plus the backend's clock, BCD. */
+Test(dev, cmos_clock_bcd_and_calendar)
+{
+	uint64_t day = 86400ull * 1000000000ull;
+	fb_vm.now = (366 + 31 + 28) * day + 3723ull * 1000000000ull + 5;
+	cr_assert_eq(cmos(0), 0x03);
+	cr_assert_eq(cmos(2), 0x02);
+	cr_assert_eq(cmos(4), 0x01);
+	cr_assert_eq(cmos(7), 0x01);            /* 2001-03-01, a Thursday */
+	cr_assert_eq(cmos(8), 0x03);
+	cr_assert_eq(cmos(9), 0x01);
+	cr_assert_eq(cmos(0x32), 0x20);
+	cr_assert_eq(cmos(6), 5);
+	fb_vm.now = (31 + 28) * day;            /* leap day 2000-02-29 */
+	cr_assert_eq(cmos(7), 0x29);
+	cr_assert_eq(cmos(8), 0x02);
+	cr_assert_eq(cmos(6), 3);               /* a Tuesday */
+	cr_assert_eq(cmos(0xa) & 0x80, 0, "never mid-update");
+	cr_assert_eq(cmos(0xb), 0x02);
+	cr_assert_eq(cmos(0xd), 0x80);
+	cr_assert_eq(in8(0x70), 0x0d);
+	cr_assert_eq(fb_vcpu.stat[AB_ST_IO_UNKNOWN], 0);
+}
+
+/* 8042 command 0xfe pulses reset: the guest stops with status 0; other
+ * commands are unknown (no 8042 is modelled). */
+Test(dev, kbc_reset_stops_the_guest)
+{
+	out8(0x64, 0xaa);
+	cr_assert_eq(fb_vcpu.stat[AB_ST_IO_UNKNOWN], 1);
+	fb_vm.status = 99;
+	cr_assert(FB_STOPPED(out8(0x64, 0xfe)));
+	cr_assert_eq(fb_vm.status, 0);
 }
