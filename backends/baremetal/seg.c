@@ -254,11 +254,12 @@ static void refresh_ring1_stack(struct ab_vm *vm, const struct ab_regs *r)
 	}
 }
 
-/* Any other exit: if the guest already pointed its TSS at another
- * kernel stack (a context switch writes esp0, then loads CR3), install it
- * now, so that the coming return to user mode can stay in the iret stub.
- * Silent when the TSS is not known or readable yet.  (Called after the
- * fast gate was re-derived, so a CR3 load leaves nothing stale.) */
+/* An exit in kernel mode that loaded CR3: if the guest already pointed
+ * its TSS at another kernel stack (a context switch writes esp0, then
+ * loads CR3), install it now, so that the coming return to user mode can
+ * stay in the iret stub.  Silent when the TSS is not known or readable
+ * yet.  (Called after the fast gate was re-derived, so a CR3 load leaves
+ * nothing stale.) */
 static void refresh_ring1_stack_early(struct ab_vm *vm,
 				      const struct ab_regs *r)
 {
@@ -349,7 +350,7 @@ void bm_frame_to_real(struct ab_vm *vm, struct ab_regs *r)
 		refresh_ring1_stack(vm, r);
 		if (idt_stale)
 			refresh_fast_gate(vm);
-	} else {
+	} else if (tss_stale || idt_stale) {         /* after a CR3 load */
 		if (idt_stale)
 			refresh_fast_gate(vm);
 		refresh_ring1_stack_early(vm, r);

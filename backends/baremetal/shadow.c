@@ -21,21 +21,62 @@ static uint32_t *tab(struct bm_mmu *m, uint32_t pa)
 	return m->env->table(pa);
 }
 
+/* Forget shadow table slot i: zero the entries it ever held and keep
+ * the table for reuse (or give it back to the pool). */
 static void drop_pt(struct bm_mmu *m, uint32_t *pd, unsigned i)
 {
 	if (!(pd[i] & P))
 		return;
-	m->env->free(pd[i] & FRAME);
+	uint32_t pt = pd[i] & FRAME, *e = tab(m, pt);
+	for (unsigned k = m->lo[i]; k <= m->hi[i]; k++)
+		e[k] = 0;
+	if (m->nclean < BM_MMU_CLEAN)
+		m->clean[m->nclean++] = pt;
+	else
+		m->env->free(pt);
 	pd[i] = 0;
 	m->gpde[i] = 0;
 	m->drops++;
 }
 
+/* A zeroed page for a new shadow table in slot i, 0 if none. */
+static uint32_t new_pt(struct bm_mmu *m, unsigned i)
+{
+	uint32_t pt = m->nclean ? m->clean[--m->nclean] : m->env->alloc();
+	if (!pt)
+		return 0;
+	m->live[m->nlive++] = (uint16_t)i;
+	m->lo[i] = 1023;
+	m->hi[i] = 0;
+	return pt;
+}
+
+/* Shadow table slot i had entry k written. */
+static void touched(struct bm_mmu *m, unsigned i, unsigned k)
+{
+	if (k < m->lo[i])
+		m->lo[i] = (uint16_t)k;
+	if (k > m->hi[i])
+		m->hi[i] = (uint16_t)k;
+}
+
+/* Drop slot i and take it off the live list. */
+static void drop_slot(struct bm_mmu *m, uint32_t *pd, unsigned i)
+{
+	drop_pt(m, pd, i);
+	for (uint32_t n = 0; n < m->nlive; n++)
+		if (m->live[n] == i) {
+			m->live[n] = m->live[--m->nlive];
+			break;
+		}
+}
+
 void bm_mmu_flush(struct bm_mmu *m)
 {
 	uint32_t *pd = tab(m, m->root);
-	for (unsigned i = 0; i < BM_MMU_GUEST_PDES; i++)
-		drop_pt(m, pd, i);
+	for (uint32_t n = 0; n < m->nlive; n++)
+		drop_pt(m, pd, m->live[n]);
+	m->nlive = 0;
 }
 
 int bm_mmu_init(struct bm_mmu *m, const struct bm_mmu_env *env,
@@ -61,6 +102,7 @@ int bm_mmu_init(struct bm_mmu *m, const struct bm_mmu_env *env,
 		m->hints[i].used = m->hints[i].n = 0;
 	m->cur = NULL;
 	m->hint_next = m->prefills = 0;
+	m->nlive = m->nclean = 0;
 	return 0;
 }
 
@@ -87,7 +129,7 @@ void bm_mmu_invlpg(struct bm_mmu *m, uint32_t va)
 		return;
 	uint32_t *gpde = m->paging ? guest_pde(m, va) : NULL;
 	if (m->paging && (!gpde || *gpde != m->gpde[i])) {
-		drop_pt(m, pd, i);
+		drop_slot(m, pd, i);
 		return;
 	}
 	tab(m, pd[i] & FRAME)[(va >> 12) & 1023] = 0;
@@ -172,7 +214,7 @@ static int install(struct bm_mmu *m, uint32_t va, uint32_t pte)
 	uint32_t *pd = tab(m, m->root);
 	unsigned i = va >> 22;
 	if (!(pd[i] & P)) {
-		uint32_t pt = m->env->alloc();
+		uint32_t pt = new_pt(m, i);
 		if (!pt)
 			return BM_PF_NOMEM;
 		pd[i] = pt | P | W | U;
@@ -180,6 +222,7 @@ static int install(struct bm_mmu *m, uint32_t va, uint32_t pte)
 		m->gpde[i] = gpde ? *gpde : 0;
 	}
 	tab(m, pd[i] & FRAME)[(va >> 12) & 1023] = pte;
+	touched(m, i, (va >> 12) & 1023);
 	m->fills++;
 	return BM_PF_FILLED;
 }
@@ -220,6 +263,7 @@ static void fill_around(struct bm_mmu *m, uint32_t va)
 		if (gpa >= m->ram_size || in_stub_alias(m, a))
 			continue;
 		spt[i] = (m->ram_hpa + gpa) | shadow_flags(m, a, 0);
+		touched(m, va >> 22, i);
 		m->fills++;
 	}
 }

@@ -34,6 +34,7 @@ struct bm_mmu_env {
 	void *(*gpa)(uint32_t gpa, uint32_t len);  /* guest RAM or NULL */
 };
 
+#define BM_MMU_CLEAN      32             /* zeroed shadow tables kept */
 #define BM_MMU_HINT_AS    8              /* address spaces with hints */
 #define BM_MMU_HINTS      8              /* hinted blocks per space */
 
@@ -56,6 +57,15 @@ struct bm_mmu {
 	uint32_t root;                   /* host PA of the shadow directory */
 	uint32_t gpde[BM_MMU_GUEST_PDES];/* guest PDE each shadow PT came from */
 	uint32_t fills, drops;           /* counters */
+	/* Shadow tables in use: their PDE slots (a CR3 load visits only
+	 * these) and per slot the range of entries ever written, so a
+	 * dropped table is cleaned by zeroing that range and kept for reuse
+	 * instead of zeroing a whole pool page. */
+	uint16_t live[BM_MMU_GUEST_PDES];
+	uint32_t nlive;
+	uint16_t lo[BM_MMU_GUEST_PDES], hi[BM_MMU_GUEST_PDES];
+	uint32_t clean[BM_MMU_CLEAN];    /* zeroed tables (host PA) */
+	uint32_t nclean;
 	struct bm_mmu_hints hints[BM_MMU_HINT_AS];
 	struct bm_mmu_hints *cur;        /* the current space's, or NULL */
 	uint32_t hint_next;              /* next slot to take over */

@@ -186,7 +186,7 @@ Test(shadow, invlpg_after_pde_change_drops_table)
 	gmem(GPD)[1] = 0x3000 | 0x007;               /* new page table */
 	bm_mmu_invlpg(&mmu, 0x405000);
 	cr_assert_eq(spte(0x406000), 0);             /* whole table gone */
-	cr_assert_eq(nused, before - 1);
+	cr_assert_eq(nused - (int)mmu.nclean, before - 1, "table released");
 }
 
 Test(shadow, cr3_load_drops_everything)
@@ -199,7 +199,8 @@ Test(shadow, cr3_load_drops_everything)
 	bm_mmu_fault(&mmu, 0x00001000, 0, &gerr);    /* PDE 0 not present */
 	cr_assert_eq(nused, base + 1);
 	bm_mmu_load_cr3(&mmu, 0x5000, 1);            /* another, empty space */
-	cr_assert_eq(nused, base);
+	cr_assert_eq(nused - (int)mmu.nclean, base);
+	cr_assert_eq(mmu.nlive, 0);
 	cr_assert_eq(spte(0x405000), 0);
 	bm_mmu_load_cr3(&mmu, 0, 0);                 /* paging off again */
 	cr_assert_eq(bm_mmu_fault(&mmu, 0x305000, 0, &gerr), BM_PF_FILLED);
@@ -328,4 +329,30 @@ Test(shadow, hints_kept_for_several_spaces)
 	cr_assert_neq(spte(0x410000), 0);
 	bm_mmu_load_cr3(&mmu, 0, 0);                 /* paging off: no hints */
 	cr_assert_eq(spte(0x410000), 0);
+}
+
+/* A dropped shadow table is kept for reuse with every entry it held
+ * zeroed (only its written range is cleaned). */
+Test(shadow, dropped_table_reused_clean)
+{
+	uint32_t gerr;
+	for (unsigned k = 0; k < 1024; k++)
+		gmem(GPT)[k] = (0x100000 + (k & 0xff) * 4096) | 0x027;
+	bm_mmu_load_cr3(&mmu, GPD, 1);
+	bm_mmu_fault(&mmu, 0x410000, 0, &gerr);      /* block 0x400000.. */
+	bm_mmu_fault(&mmu, 0x7ff000, 0, &gerr);      /* last block */
+	uint32_t *pd = t_table(mmu.root), pt = pd[1] & ~0xfffu;
+	cr_assert_eq(mmu.lo[1], 0);
+	cr_assert_eq(mmu.hi[1], 1023);
+	int before = nused;
+	bm_mmu_load_cr3(&mmu, 0x5000, 1);
+	cr_assert_eq(mmu.nclean, 1);
+	uint32_t *e = t_table(pt);
+	for (unsigned k = 0; k < 1024; k++)
+		cr_assert_eq(e[k], 0, "entry %u", k);
+	gmem(0x5000)[2] = GPT | 0x007;               /* va 0x800000 */
+	bm_mmu_fault(&mmu, 0x800000, 0, &gerr);
+	cr_assert_eq(((uint32_t *)t_table(mmu.root))[2] & ~0xfffu, pt, "reused");
+	cr_assert_eq(nused, before, "no pool page taken");
+	cr_assert_eq(mmu.nclean, 0);
 }
