@@ -6,8 +6,9 @@
  *        [--qemu-arg ARG]...
  * Exit status: 0 when the guest reported success (debug-exit 0), the
  * guest's debug-exit status when non-zero, 2 when the guest stopped
- * without a status, 3 when the VM died or QEMU reported an error, 124 on
- * timeout, 64 on bad usage (including an IMAGE without a PVH note).
+ * without a status, 3 when the VM died, QEMU reported an error or the
+ * backend stopped the guest for an error, 124 on timeout, 64 on bad
+ * usage (including an IMAGE without a PVH note).
  */
 #ifndef PREVIRT_RUN_H
 #define PREVIRT_RUN_H
