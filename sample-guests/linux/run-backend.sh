@@ -1,0 +1,49 @@
+#!/bin/sh
+# run-backend.sh - boot the previrtualised Linux 6.1 (the same rewritten
+# vmlinux that boots natively, see run-linux.sh) on a previrt backend
+# through previrt-run, into the initramfs whose /init runs the benchmark
+# programs and restarts the machine; check every BENCH line, init's
+# "all ok" and the clean restart (8042 reset: exit status 0).
+# Runs: host (meson test --suite linux: linux-hosted, linux-baremetal).
+# Usage: run-backend.sh OUTDIR BACKEND PREVIRT_RUN PASS_SO REWRITER
+#                       BENCH_PROG... [--helpers HELPER...]
+#   OUTDIR is shared with rw-linux (build-linux.sh does nothing when the
+#   kernel is up to date); the log goes to OUTDIR/linux-BACKEND.log.
+# Boot line: memmap= reserves the rewriter's trampoline segment (from the
+# report); reservetop=64M keeps Linux's fixmap below the wedge at
+# 0xFC000000 (docs/backend-interface.md), which every backend owns.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+[ $# -ge 6 ] || { echo "usage: run-backend.sh OUTDIR BACKEND PREVIRT_RUN PASS_SO REWRITER BENCH_PROG... [--helpers HELPER...]"; exit 2; }
+out=$1 backend=$2 run=$3 pass=$4 rw=$5
+shift 5
+sh "$here/build-linux.sh" "$out" "$pass"
+# The same files, by the same commands, as run-linux.sh (rw-linux).
+img=$out/vmlinux.rw
+"$rw" "$out/obj/vmlinux" -o "$img" --check --report "$out/linux-report.json" >/dev/null
+reserve=$(python3 -c 'import json, sys
+s = json.load(open(sys.argv[1]))["segment"]
+print("memmap=%dK$%s" % ((s["size"] + 4095) // 4096 * 4, s["paddr"]) if s else "")' \
+	"$out/linux-report.json")
+clang-16 -m32 -static -O2 "$here/init.c" -o "$out/init"
+python3 "$here/mkcpio.py" "$out/initramfs.cpio" "$out/init" "$@"
+log=$out/linux-$backend.log
+echo "run-backend: booting $img on $backend ($reserve reservetop=64M)"
+rc=0
+timeout 900 "$run" --backend="$backend" "$img" \
+	--module "$out/initramfs.cpio" --timeout 800 \
+	--append "console=ttyS0 panic=-1 $reserve reservetop=64M" \
+	> "$log" 2>&1 || rc=$?
+grep -E '^(BENCH|previrt-linux-init)' "$log" || true
+want=0
+for a in "$@"; do [ "$a" = --helpers ] && break; want=$((want + 1)); done
+got=$(grep -cE '^BENCH [a-z0-9-]+ [1-9][0-9]* [a-z]+' "$log" || true)
+if [ "$rc" -ne 0 ] || [ "$got" -lt "$want" ] ||
+   ! grep -q 'previrt-linux-init: done, .* all ok' "$log" ||
+   ! grep -q '^reboot: Restarting system' "$log" ||
+   grep -q 'Kernel panic' "$log"; then
+	echo "run-backend: FAIL on $backend (exit $rc, $got of $want BENCH lines); log tail:"
+	tail -30 "$log"
+	exit 1
+fi
+echo "run-backend: PASS on $backend ($got BENCH lines, clean restart)"
