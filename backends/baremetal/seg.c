@@ -24,6 +24,7 @@ static uint16_t guest_tr;
 static uint32_t idt_base, idt_limit;
 static int tss_stale = 1, idt_stale = 1;
 static uint32_t tss_esp0, tss_ss0, tss_va;
+static int cr3_loaded;          /* since the last exit in kernel mode */
 static uint32_t gdt_base;                   /* guest GDTR base synced */
 static int gdt_published;                   /* copy in the shared page ok */
 uint32_t bm_seg_syncs, bm_seg_fast_gate;
@@ -150,6 +151,7 @@ void bm_seg_invalidate(struct ab_vm *vm)
 {
 	(void)vm;
 	tss_stale = idt_stale = 1;
+	cr3_loaded = 1;
 }
 
 static uint16_t translate(const struct ab_regs *r, uint16_t sel, int k,
@@ -350,7 +352,8 @@ void bm_frame_to_real(struct ab_vm *vm, struct ab_regs *r)
 		refresh_ring1_stack(vm, r);
 		if (idt_stale)
 			refresh_fast_gate(vm);
-	} else if (tss_stale || idt_stale) {         /* after a CR3 load */
+	} else if (cr3_loaded) {           /* a context switch, likely */
+		cr3_loaded = 0;
 		if (idt_stale)
 			refresh_fast_gate(vm);
 		refresh_ring1_stack_early(vm, r);
