@@ -19,7 +19,7 @@ uint64_t ho_now(void)
 }
 
 /* Base of the guest descriptor sel (0 for null or unreadable). */
-static uint32_t seg_base(struct ab_vm *vm, uint16_t sel)
+uint32_t ho_seg_base(struct ab_vm *vm, uint16_t sel)
 {
 	uint32_t d[2];
 	if (!(sel & ~3) || ab_vcpu_desc(&vm->vcpu, sel, d) < 0)
@@ -42,8 +42,8 @@ enum ab_site_policy ab_backend_site_policy(struct ab_vm *vm,
 
 void ab_backend_set_mode(struct ab_vm *vm, const struct ab_regs *r, int cpl)
 {
-	vm->fs_base = seg_base(vm, r->fs);
-	vm->gs_base = seg_base(vm, r->gs);
+	vm->fs_base = ho_seg_base(vm, r->fs);
+	vm->gs_base = ho_seg_base(vm, r->gs);
 	int to_user = cpl == 3 && vm->cpl != 3;
 	if (to_user)
 		ho_tlb_drop_super(vm);        /* user must not see them */

@@ -107,5 +107,7 @@ int ho_sandbox(void);
 /* console (backend.c) */
 void ho_console_poll(struct ab_vm *vm, int timeout_ms);
 uint64_t ho_now(void);
+/* Base of the guest's descriptor for sel (0 for null or unreadable). */
+uint32_t ho_seg_base(struct ab_vm *vm, uint16_t sel);
 
 #endif

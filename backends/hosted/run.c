@@ -118,14 +118,6 @@ static void regs_out(struct ab_vm *vm, ucontext_t *uc)
  * restarts the instruction (returns 1) when it was a fault.  The segment
  * loads themselves cannot be trapped: this is checked on every exit from
  * user mode, before the afterburner sees the selectors. */
-static uint32_t guest_seg_base(struct ab_vm *vm, uint16_t sel)
-{
-	uint32_t d[2];
-	if (!(sel & ~3) || ab_vcpu_desc(&vm->vcpu, sel, d) < 0)
-		return 0;
-	return ab_desc_base(d);
-}
-
 static int user_segs_in(struct ab_vm *vm, uint16_t fs, uint16_t gs)
 {
 	int changed = 0;
@@ -133,12 +125,12 @@ static int user_segs_in(struct ab_vm *vm, uint16_t fs, uint16_t gs)
 		return 0;
 	if (fs != HO_SEL_UDATA && fs != HO_SEL_UTLS) {
 		vm->r.fs = fs;
-		vm->fs_base = guest_seg_base(vm, fs);
+		vm->fs_base = ho_seg_base(vm, fs);
 		changed = 1;
 	}
 	if (gs != HO_SEL_UDATA && gs != HO_SEL_UTLS) {
 		vm->r.gs = gs;
-		vm->gs_base = guest_seg_base(vm, gs);
+		vm->gs_base = ho_seg_base(vm, gs);
 		changed = 1;
 	}
 	return changed;
