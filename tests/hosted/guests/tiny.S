@@ -18,6 +18,11 @@
  *           right; exit 42
  *   ECHO    read one byte from the UART (polling LSR), echo it, exit
  *           with it as the status
+ *   USERTLS user code loads %gs itself with GDT selector 0x33 (as glibc
+ *           does with set_thread_area's entry; 0x33 is the host's 64-bit
+ *           code selector), reads %gs:0 and %gs:-4 (wrapping below the
+ *           base), then int $0x80: the kernel must see both words and
+ *           %gs = 0x33; exit 42
  * Runs: guest kernel (ring 0 natively; deprivileged under previrt), flat,
  * paging off, linked at 0x100000.  Sites are recorded by the PV macro in
  * the site-table ABI (sites.h), as the compiler pass would.
@@ -30,6 +35,7 @@
 #define MODE_ECHO 6
 #define MODE_TLB 7
 #define MODE_EXC 8
+#define MODE_USERTLS 9
 #define CLS_MOV_FROM_CR 17
 #define CLS_MOV_TO_CR 18
 #define CLS_CLI 0
@@ -38,6 +44,8 @@
 #define CLS_HLT 5
 #define CLS_IO 8
 #define CLS_LOAD_DT 10
+#define CLS_LOAD_TR_LDT 12
+#define CLS_SEG_READ 28
 #define CLS_SEG_LOAD 29
 
 /* One site: instruction of ilen bytes, NOPs up to pad, one
@@ -78,6 +86,9 @@ start:
 	call puts
 	movb $42, %al
 	PV CLS_IO, 5, 2, outb %al, $0xf4
+#endif
+#if MODE == MODE_USERTLS
+	jmp usertls_test
 #endif
 #if MODE == MODE_HELLO
 	call timer_test
@@ -298,6 +309,88 @@ h_ud:	cmpl $ud_at, (%esp)
 	orl $4, exc_seen
 	addl $2, (%esp)
 1:	PV CLS_IRET, 5, 1, iret
+#endif
+
+#if MODE == MODE_USERTLS
+/* GDT entry 6 (0x33): data, base tls; entry 8: the TSS (esp0 = stack_top);
+ * IDT 0x80: DPL 3 interrupt gate -> h_sys; iret to user_code at CPL 3. */
+usertls_test:
+	movl $tls, %eax
+	movw %ax, gdt_u + 0x30 + 2
+	shrl $16, %eax
+	movb %al, gdt_u + 0x30 + 4
+	movb %ah, gdt_u + 0x30 + 7
+	movl $tss, %eax
+	movw %ax, gdt_u + 0x40 + 2
+	shrl $16, %eax
+	movb %al, gdt_u + 0x40 + 4
+	movb %ah, gdt_u + 0x40 + 7
+	movl $stack_top, tss + 4
+	movl $0x18, tss + 8
+	movl $h_sys, %eax
+	movw %ax, idt + 0x80 * 8
+	movw $0x10, idt + 0x80 * 8 + 2
+	movw $0xee00, idt + 0x80 * 8 + 4
+	shrl $16, %eax
+	movw %ax, idt + 0x80 * 8 + 6
+	PV CLS_LOAD_DT, 7, 7, lgdt gdtr_u
+	PV CLS_LOAD_DT, 7, 7, lidt idtr
+	movw $0x40, %ax
+	PV CLS_LOAD_TR_LDT, 5, 3, ltr %ax
+	pushl $0x3b                     /* ss: user data */
+	pushl $ustack_top
+	pushl $0x202
+	pushl $0x2b                     /* cs: user code */
+	pushl $user_code
+	PV CLS_IRET, 5, 1, iret
+user_code:                              /* CPL 3: no sites here */
+	movl $0x33, %eax
+	movl %eax, %gs
+	movl %gs:0, %eax
+	movl $-4, %edx
+	movl %gs:(%edx), %ecx
+	int $0x80
+1:	jmp 1b
+h_sys:
+	PV CLS_SEG_READ, 5, 2, movl %gs, %ebx
+	cmpl $0x600dbeef, %eax
+	jne 1f
+	cmpl $0xcafe1234, %ecx
+	jne 1f
+	cmpl $0x33, %ebx
+	jne 1f
+	movl $msg_utls, %esi
+	call puts
+	movb $42, %al
+	PV CLS_IO, 5, 2, outb %al, $0xf4
+1:	movl $msg_utlsfail, %esi
+	call puts
+	movb $1, %al
+	PV CLS_IO, 5, 2, outb %al, $0xf4
+
+	.data
+	.balign 8
+gdt_u:	.quad 0
+	.quad 0
+	.quad 0x00cf9a000000ffff        /* 0x10 kernel code */
+	.quad 0x00cf92000000ffff        /* 0x18 kernel data */
+	.quad 0
+	.quad 0x00cffa000000ffff        /* 0x28 (0x2b) user code */
+	.quad 0x00cff2000000ffff        /* 0x30 (0x33) TLS, base at run time */
+	.quad 0x00cff2000000ffff        /* 0x38 (0x3b) user data */
+	.quad 0x0000890000000067        /* 0x40 TSS, base at run time */
+gdtr_u:	.word 9 * 8 - 1
+	.long gdt_u
+	.long 0xcafe1234                /* %gs:-4 */
+tls:	.long 0x600dbeef                /* %gs:0 */
+msg_utls: .asciz "tiny: user tls ok\n"
+msg_utlsfail: .asciz "tiny: user tls FAILED\n"
+	.bss
+	.balign 16
+tss:	.space 104
+	.space 4096
+ustack_top:
+	.text
 #endif
 
 #if MODE == MODE_ESCAPE
