@@ -8,8 +8,8 @@
  * with a native iret, ring 1 -> ring 3, without entering ring 0; anything
  * else traps to the monitor (int $0x82) with the call's return address on
  * top of the stack.  Register flags are dead at an iret (it reloads
- * EFLAGS); the scratch registers and ES are preserved.  Every memory
- * access goes through SS: DS/ES may already hold the user's selectors.
+ * EFLAGS); the scratch registers are preserved.  Every memory access
+ * goes through SS: DS/ES may already hold the user's selectors.
  */
 #include "bm-offsets.h"
 
@@ -29,11 +29,6 @@ bm_iret_stub:                           /* 0: ret, 4: eip, 8: cs, 12: eflags */
 	pushl %eax
 	pushl %ecx
 	pushl %esi
-	pushl %edi
-	pushl %es
-	movw %ss, %ax                   /* DS/ES may hold user selectors */
-	movw %ax, %es                   /* (or null) here: use SS's */
-	cld
 	movl %ss:SHW(0), %eax           /* guest TSS */
 	testl %eax, %eax
 	jz 8f
@@ -44,13 +39,18 @@ bm_iret_stub:                           /* 0: ret, 4: eip, 8: cs, 12: eflags */
 	cmpl %ss:SHW(2), %ecx
 	jne 8f
 	movl %ss:SHW(4), %ecx           /* GDT == the mirrored copy? */
+	shrl $1, %ecx                   /* dwords -> 8-byte entries */
 	jecxz 8f
 	movl %ss:SHW(3), %esi
-	movl $(SH_VA + SH_GDT_COPY), %edi
-	repe cmpsl %es:(%edi), %ss:(%esi)
+	/* entry by entry from the last: a plain loop, not repe cmpsl, which
+	 * QEMU's TCG runs one iteration per translated-block execution */
+1:	movl %ss:-8(%esi,%ecx,8), %eax
+	cmpl %ss:(SH_VA + SH_GDT_COPY - 8)(,%ecx,8), %eax
 	jne 8f
-	popl %es
-	popl %edi
+	movl %ss:-4(%esi,%ecx,8), %eax
+	cmpl %ss:(SH_VA + SH_GDT_COPY - 4)(,%ecx,8), %eax
+	jne 8f
+	loop 1b
 	popl %esi
 	popl %ecx
 	popl %eax
@@ -62,9 +62,7 @@ bm_iret_crit:                           /* the monitor's fixup region */
 	addl $4, %esp
 bm_iret_insn:
 	iret
-8:	popl %es
-	popl %edi
-	popl %esi
+8:	popl %esi
 	popl %ecx
 	popl %eax
 bm_iret_slow:
