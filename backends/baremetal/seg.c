@@ -352,11 +352,14 @@ void bm_frame_to_real(struct ab_vm *vm, struct ab_regs *r)
 		refresh_ring1_stack(vm, r);
 		if (idt_stale)
 			refresh_fast_gate(vm);
-	} else if (cr3_loaded) {           /* a context switch, likely */
-		cr3_loaded = 0;
-		if (idt_stale)
-			refresh_fast_gate(vm);
-		refresh_ring1_stack_early(vm, r);
+	} else {
+		tss_locate();       /* from the mirror: lets the stub check */
+		if (cr3_loaded) {   /* a context switch, likely */
+			cr3_loaded = 0;
+			if (idt_stale)
+				refresh_fast_gate(vm);
+			refresh_ring1_stack_early(vm, r);
+		}
 	}
 	publish(vm);
 }

@@ -111,10 +111,29 @@ void ab_backend_load_cr3(struct ab_vm *vm, uint32_t cr3, int paging)
 	write_cr3(vm->mmu.root);
 }
 
+/* The guest flushes the page whose user fault it is handling (a COW
+ * fault: new frame, PTE rewritten, invlpg): shadow the new mapping now
+ * with the faulting access, so the return to user needs no exit (the
+ * retry follows; as with the prefill at the return itself, D may be set
+ * a moment before the write). */
+static void invlpg_prefill(struct ab_vm *vm, uint32_t va)
+{
+	uint32_t gerr;
+	if (!vm->pf_retry.valid || ((va ^ vm->pf_retry.va) & ~0xfffu) ||
+	    vm->mmu.gcr3 != vm->pf_retry.gcr3)
+		return;
+	if (bm_mmu_fault(&vm->mmu, vm->pf_retry.va, vm->pf_retry.err,
+			 &gerr) == BM_PF_FILLED) {
+		vm->pf_retry.valid = 0;
+		vm->pf_prefills++;
+	}
+}
+
 void ab_backend_invlpg(struct ab_vm *vm, uint32_t va)
 {
 	bm_mmu_invlpg(&vm->mmu, va);
 	invlpg(va);
+	invlpg_prefill(vm, va);
 }
 
 void ab_backend_flush(struct ab_vm *vm)
