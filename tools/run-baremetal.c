@@ -8,11 +8,14 @@
  * command line and the statuses with which the monitor itself stops.
  * Runs: host tool.
  * Usage: previrt-run --backend=baremetal IMAGE [--append ARGS]
- *        [--module FILE]... [--stats] [--timeout SEC] [--qemu-log FILE]
+ *        [--module FILE]... [--mem SIZE] [--stats] [--timeout SEC]
+ *        [--qemu-log FILE]
  */
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "previrt-run.h"
@@ -21,6 +24,9 @@
 #define BM_STOPPED   0x71      /* stopped with a reason and status 0
 				  (ab_backend_shutdown in vm.c) */
 #define BM_KILLED    0x72      /* the monitor killed the guest */
+#define BM_MONITOR_MIB 16      /* host RAM below the guest (bm.h BM_GUEST_PA) */
+#define BM_MEM_MIN   2         /* guest RAM limits, MiB (bm.h, load.c) */
+#define BM_MEM_MAX   2048
 
 /* $PREVIRT_MONITOR, the build tree's monitor.elf next to tools/, or
  * monitor.elf in the current directory. */
@@ -40,26 +46,60 @@ static int bm_stopped(int status)
 	       status == BM_KILLED;
 }
 
+/* Guest RAM in MiB from --mem SIZE (QEMU's syntax: N, NM, NG; NK if a
+ * whole number of MiB), or 0 after an error message. */
+static unsigned bm_mem_mib(const char *mem)
+{
+	char *end;
+	errno = 0;
+	unsigned long long n = strtoull(mem, &end, 10);
+	unsigned long long mib = 0;
+
+	if (end != mem && !errno && n < (1ull << 40)) {
+		if (!*end || !strcmp(end, "M") || !strcmp(end, "m"))
+			mib = n;
+		else if (!strcmp(end, "G") || !strcmp(end, "g"))
+			mib = n * 1024;
+		else if ((!strcmp(end, "K") || !strcmp(end, "k")) &&
+			 n % 1024 == 0)
+			mib = n / 1024;
+	}
+	if (mib < BM_MEM_MIN || mib > BM_MEM_MAX) {
+		fprintf(stderr, "previrt-run: --mem %s: the bare-metal monitor "
+			"takes %u..%u MiB of guest RAM, in whole MiB\n", mem,
+			BM_MEM_MIN, BM_MEM_MAX);
+		return 0;
+	}
+	return (unsigned)mib;
+}
+
 int pr_run_baremetal(const struct pr_opts *o)
 {
 	char mon[PATH_MAX + 64], initrd[8192], append[4096], what[PATH_MAX + 96];
+	char qmem[32];
+	unsigned mib = bm_mem_mib(o->mem ? o->mem : "128M");
 	struct pr_qemu q = {
-		.backend = "baremetal", .mem = "128", /* the monitor's map
-							 needs 48 MiB */
+		.backend = "baremetal", .mem = qmem,
 		.kernel = bm_monitor(mon, sizeof(mon)), .append = append,
 		.initrd = pr_qemu_initrd(o->image, o, ", ", initrd,
 					 sizeof(initrd)),
 		.what = what, .stopped = bm_stopped,
 	};
 
+	if (!mib)
+		return PR_EXIT_USAGE;
 	if (!q.initrd) {
 		fprintf(stderr, "previrt-run: image and module paths must not "
 			"contain ',' or ' '\n");
 		return PR_EXIT_USAGE;
 	}
-	snprintf(append, sizeof(append), "%s%s", o->append ? o->append : "",
-		 o->stats ? (o->append ? " bm.stats" : "bm.stats") : "");
-	snprintf(what, sizeof(what), "monitor %s, guest RAM 32 MiB, ",
-		 q.kernel);
+	/* The machine holds the monitor's 16 MiB (image, modules, page
+	 * pool) below the guest's RAM. */
+	snprintf(qmem, sizeof(qmem), "%u", BM_MONITOR_MIB + mib);
+	snprintf(append, sizeof(append), "%s%sbm.mem=%u%s",
+		 o->append ? o->append : "", o->append ? " " : "", mib,
+		 o->stats ? " bm.stats" : "");
+	snprintf(what, sizeof(what), "monitor %s, guest RAM %u MiB, ",
+		 q.kernel, mib);
 	return pr_qemu_run(o, &q);
 }

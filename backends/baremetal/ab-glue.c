@@ -148,6 +148,7 @@ void bm_guest_stats(struct ab_vm *vm)
 		  (uint32_t)vm->pf_prefills, vm->mmu.fills, vm->mmu.prefills,
 		  bm_seg_syncs,
 		  bm_seg_fast_gate, bm_pages_free());
+	bm_printf("stat monitor ram-window-remaps %u\n", bm_win_remaps);
 	static const unsigned vecs[] = { 13, 14, BM_VEC_IRQ0, BM_VEC_SYSCALL,
 					 BM_VEC_RUNTIME };
 	for (unsigned i = 0; i < sizeof vecs / sizeof vecs[0]; i++) {

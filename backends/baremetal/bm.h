@@ -17,12 +17,20 @@
  * pages in every address space (supervisor only; the guest's segment
  * limits stop below AB_WEDGE_GUEST_END, so ring 1 cannot reach it). */
 #define BM_DIRECT        0xFD000000u
-#define BM_DIRECT_SIZE   0x03000000u          /* 48 MiB */
+#define BM_DIRECT_SIZE   0x01000000u          /* 16 MiB: monitor, pool */
 #define BM_PHYS_LOAD     0x00100000u          /* monitor image (multiboot) */
 #define BM_POOL_PA       0x00800000u          /* page-table pool */
 #define BM_POOL_SIZE     0x00800000u          /* 8 MiB = 2048 pages */
 #define BM_GUEST_PA      0x01000000u          /* guest-physical 0 */
-#define BM_GUEST_MEM     0x02000000u          /* 32 MiB of guest RAM */
+#define BM_GUEST_MEM_DEF 128u                /* MiB, like the other backends */
+#define BM_GUEST_MEM_MAX 2048u               /* MiB (bm.mem=N) */
+/* Guest RAM is reached through a window of 4 MiB slots after the direct
+ * map (vm.c, ab_backend_gpa): slot i maps a 4 MiB chunk of guest RAM.
+ * At boot slot i holds chunk i (host 16 MiB + 4i, what entry.S mapped). */
+#define BM_WIN           0xFE000000u
+#define BM_WIN_PDE       (BM_WIN >> 22)       /* 1016..1023 */
+#define BM_WIN_SLOTS     8u
+#define BM_CHUNK_SHIFT   22
 #define BM_P2V(pa)       ((void *)(uintptr_t)((uint32_t)(pa) + BM_DIRECT))
 #define BM_V2P(va)       ((uint32_t)(uintptr_t)(va) - BM_DIRECT)
 

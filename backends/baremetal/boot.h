@@ -23,6 +23,7 @@ struct bm_boot {
 	const char *selftest;                  /* bm.selftest=NAME */
 	int stats;                             /* bm.stats */
 	int trace;                             /* bm.trace: heartbeat */
+	uint32_t mem_mib;                      /* bm.mem=N: guest RAM, MiB */
 };
 
 extern struct bm_boot bm_boot;

@@ -86,10 +86,17 @@ void bm_main(uint32_t magic, uint32_t info_pa)
 	if (magic != MB_BOOT_MAGIC)
 		bm_panic("not started by a multiboot loader (eax=%x)", magic);
 	const struct mb_info *mi = BM_P2V(info_pa);
-	if (!(mi->flags & MBI_MEM) ||
-	    mi->mem_upper * 1024 + 0x100000 < BM_DIRECT_SIZE)
-		bm_panic("need at least %u MiB of RAM", BM_DIRECT_SIZE >> 20);
 	split_cmdline(mi->flags & MBI_CMDLINE ? pa_str(mi->cmdline) : "");
+	uint32_t have = mi->flags & MBI_MEM ? (mi->mem_upper + 2047) / 1024 : 0;
+	uint32_t room = have > (BM_GUEST_PA >> 20) + 2 ?
+		have - (BM_GUEST_PA >> 20) : 2;
+	if (!bm_boot.mem_mib)          /* no bm.mem=: 128 MiB or what fits */
+		bm_boot.mem_mib = room < BM_GUEST_MEM_DEF ? room :
+			BM_GUEST_MEM_DEF;
+	if (have < (BM_GUEST_PA >> 20) + bm_boot.mem_mib)
+		bm_panic("guest RAM %u MiB does not fit: the machine has %u MiB, "
+			 "the monitor needs %u MiB + guest RAM",
+			 bm_boot.mem_mib, have, BM_GUEST_PA >> 20);
 	take_modules(mi);
 	bm_cpu_init();
 	bm_boot_pgdir[0] = 0;              /* drop the boot identity map */

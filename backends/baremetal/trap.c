@@ -88,6 +88,18 @@ void boot_option(const char *w, size_t len)
 		bm_boot.stats = 1;
 	} else if (len == 8 && !bm_strncmp(w, "bm.trace", 8)) {
 		bm_boot.trace = 1;
+	} else if (len > 7 && !bm_strncmp(w, "bm.mem=", 7)) {
+		uint32_t n = 0;
+		for (size_t i = 7; i < len; i++) {
+			if (w[i] < '0' || w[i] > '9' || n > BM_GUEST_MEM_MAX)
+				bm_panic("bm.mem=: guest RAM in MiB, 2..%u",
+					 BM_GUEST_MEM_MAX);
+			n = n * 10 + (uint32_t)(w[i] - '0');
+		}
+		if (n < 2 || n > BM_GUEST_MEM_MAX)
+			bm_panic("bm.mem=%u: guest RAM must be 2..%u MiB", n,
+				 BM_GUEST_MEM_MAX);
+		bm_boot.mem_mib = n;
 	} else if (len > 12 && len < 12 + sizeof buf &&
 		   !bm_strncmp(w, "bm.selftest=", 12)) {
 		memcpy(buf, w + 12, len - 12);

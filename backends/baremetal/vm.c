@@ -70,11 +70,106 @@ static const struct bm_mmu_env bm_env = {
 	env_table, bm_page_alloc, bm_page_free, env_gpa,
 };
 
+/* The guest-RAM window (bm.h): which chunk each slot maps, when it was
+ * last asked for, and each chunk's slot (0xff: none).  Slots are given
+ * back least recently used first, so a pointer stays valid until seven
+ * other chunks have been asked for; the monitor and the runtime hold at
+ * most three at once (guest directory, table, data) and none across an
+ * exit.  A guest of at most 32 MiB never remaps.  On the write-free
+ * path (CR0.WP set: bm_fast_iret) only mapped chunks are returned. */
+#define WIN_NONE 0xffu
+static uint16_t win_chunk[BM_WIN_SLOTS];
+static uint32_t win_used[BM_WIN_SLOTS], win_clock;
+static uint8_t chunk_slot[(BM_GUEST_MEM_MAX << 20) >> BM_CHUNK_SHIFT];
+uint32_t bm_win_remaps;
+static void win_map(unsigned s, unsigned c);
+
+static void win_init(void)
+{
+	memset(chunk_slot, WIN_NONE, sizeof chunk_slot);
+	for (unsigned s = 0; s < BM_WIN_SLOTS; s++) {
+		win_chunk[s] = (uint16_t)s;
+		chunk_slot[s] = (uint8_t)s;
+		win_map(s, s);
+	}
+}
+
+/* Slot s maps chunk c: in the boot directory (writable: the monitor runs
+ * with CR0.WP clear) and the shadow root (read-only, like the direct map
+ * the guest sees). */
+static void win_map(unsigned s, unsigned c)
+{
+	uint32_t pde = (BM_GUEST_PA + (c << BM_CHUNK_SHIFT)) | 0x83;
+	bm_boot_pgdir[BM_WIN_PDE + s] = pde;
+	bm_vm.mmu.high_pdes[BM_WIN_PDE + s - BM_MMU_GUEST_PDES] = pde & ~PTE_W;
+	if (bm_vm.mmu.root)
+		((uint32_t *)BM_P2V(bm_vm.mmu.root))[BM_WIN_PDE + s] =
+			pde & ~PTE_W;
+	invlpg(BM_WIN + (s << BM_CHUNK_SHIFT));
+}
+
+/* The first of n adjacent slots whose latest use is the oldest. */
+static unsigned win_victim(unsigned n)
+{
+	unsigned best = 0;
+	uint32_t best_age = 0;
+	for (unsigned s = 0; s + n <= BM_WIN_SLOTS; s++) {
+		uint32_t newest = 0;
+		for (unsigned j = 0; j < n; j++) {
+			uint32_t age = win_clock - win_used[s + j];
+			newest = j == 0 || age < newest ? age : newest;
+		}
+		if (s == 0 || newest > best_age) {
+			best = s;
+			best_age = newest;
+		}
+	}
+	return best;
+}
+
+/* Slot of chunks [c, c + n) mapped adjacently, remapping if needed. */
+static unsigned win_slot(unsigned c, unsigned n)
+{
+	unsigned s = chunk_slot[c];
+	int hit = s != WIN_NONE && s + n <= BM_WIN_SLOTS;
+	for (unsigned j = 1; hit && j < n; j++)
+		hit = win_chunk[s + j] == c + j;
+	if (read_cr0() & CR0_WP)        /* bm_fast_iret: write nothing */
+		return hit ? s : WIN_NONE;
+	if (!hit) {
+		s = win_victim(n);
+		for (unsigned j = 0; j < n; j++) {
+			if (win_chunk[s + j] != WIN_NONE)
+				chunk_slot[win_chunk[s + j]] = WIN_NONE;
+			if (chunk_slot[c + j] != WIN_NONE)
+				win_chunk[chunk_slot[c + j]] = WIN_NONE;
+			win_chunk[s + j] = (uint16_t)(c + j);
+			chunk_slot[c + j] = (uint8_t)(s + j);
+			win_map(s + j, c + j);
+			bm_win_remaps++;
+		}
+	}
+	for (unsigned j = 0; j < n; j++)
+		win_used[s + j] = win_clock;
+	win_clock++;
+	return s;
+}
+
 void *ab_backend_gpa(struct ab_vm *vm, uint32_t gpa, uint32_t len)
 {
 	if (gpa >= vm->ram_size || len > vm->ram_size - gpa)
 		return NULL;
-	return BM_P2V(BM_GUEST_PA + gpa);
+	unsigned c = gpa >> BM_CHUNK_SHIFT;
+	unsigned n = ((gpa + (len ? len - 1 : 0)) >> BM_CHUNK_SHIFT) - c + 1;
+	if (n > BM_WIN_SLOTS)
+		bm_panic("guest-RAM access [0x%x, +0x%x) larger than the "
+			 "monitor's %u MiB window", gpa, len,
+			 BM_WIN_SLOTS << (BM_CHUNK_SHIFT - 20));
+	unsigned s = win_slot(c, n);
+	if (s == WIN_NONE)
+		return NULL;
+	return (void *)(uintptr_t)(BM_WIN + (s << BM_CHUNK_SHIFT) +
+				   (gpa & ((1u << BM_CHUNK_SHIFT) - 1)));
 }
 
 /* Load-time allocations come from whole pool pages, never freed. */
@@ -290,9 +385,10 @@ void bm_vm_start(struct bm_boot *b)
 	uint32_t high[1024 - BM_WEDGE_PDE];
 	write_cr0(read_cr0() & ~CR0_WP);
 	fpu_init();
-	vm->ram_size = BM_GUEST_MEM;
+	vm->ram_size = b->mem_mib << 20;
+	win_init();
 	wedge_init(vm, high);
-	if (bm_mmu_init(&vm->mmu, &bm_env, BM_GUEST_PA, BM_GUEST_MEM, high))
+	if (bm_mmu_init(&vm->mmu, &bm_env, BM_GUEST_PA, vm->ram_size, high))
 		bm_panic("no page for the shadow page directory");
 	vm->mmu.stub_hpa = BM_V2P(vm->stubs);
 	struct ab_regs *r = (struct ab_regs *)(uintptr_t)

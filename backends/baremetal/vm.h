@@ -51,6 +51,9 @@ void bm_frame_to_real(struct ab_vm *vm, struct ab_regs *r);
  * tables).  0 or -1. */
 int bm_guest_read(struct ab_vm *vm, uint32_t va, void *buf, uint32_t n);
 
+/* Remaps of the guest-RAM window (ab_backend_gpa), for statistics. */
+extern uint32_t bm_win_remaps;
+
 /* The runtime glue (ab-glue.c with the afterburner): load the guest and
  * fill the first frame (guest view); print statistics. */
 void bm_guest_load(struct ab_vm *vm, struct bm_boot *b, struct ab_regs *r);
