@@ -24,6 +24,7 @@ struct bm_boot {
 	int stats;                             /* bm.stats */
 	int trace;                             /* bm.trace: heartbeat */
 	uint32_t mem_mib;                      /* bm.mem=N: guest RAM, MiB */
+	unsigned win_slots;                    /* bm.winslots=N (test) */
 };
 
 extern struct bm_boot bm_boot;

@@ -88,6 +88,9 @@ void boot_option(const char *w, size_t len)
 		bm_boot.stats = 1;
 	} else if (len == 8 && !bm_strncmp(w, "bm.trace", 8)) {
 		bm_boot.trace = 1;
+	} else if (len == 13 && !bm_strncmp(w, "bm.winslots=", 12) &&
+		   w[12] >= '3' && w[12] - '0' <= (int)BM_WIN_SLOTS) {
+		bm_boot.win_slots = (unsigned)(w[12] - '0');
 	} else if (len > 7 && !bm_strncmp(w, "bm.mem=", 7)) {
 		uint32_t n = 0;
 		for (size_t i = 7; i < len; i++) {

@@ -75,19 +75,26 @@ static const struct bm_mmu_env bm_env = {
  * back least recently used first, so a pointer stays valid until seven
  * other chunks have been asked for; the monitor and the runtime hold at
  * most three at once (guest directory, table, data) and none across an
- * exit.  A guest of at most 32 MiB never remaps.  On the write-free
+ * exit.  The loader holds its pointers longer (start info, module list,
+ * segments): while it runs, a slot once used is pinned, and what it
+ * loads must fit the window.  A guest of at most 32 MiB never remaps.
+ * On the write-free
  * path (CR0.WP set: bm_fast_iret) only mapped chunks are returned. */
 #define WIN_NONE 0xffu
+static unsigned win_slots = BM_WIN_SLOTS;   /* bm.winslots=N: fewer */
 static uint16_t win_chunk[BM_WIN_SLOTS];
 static uint32_t win_used[BM_WIN_SLOTS], win_clock;
+static uint8_t win_pin[BM_WIN_SLOTS], win_loading;
 static uint8_t chunk_slot[(BM_GUEST_MEM_MAX << 20) >> BM_CHUNK_SHIFT];
 uint32_t bm_win_remaps;
 static void win_map(unsigned s, unsigned c);
 
-static void win_init(void)
+static void win_init(unsigned slots)
 {
+	win_slots = slots ? slots : BM_WIN_SLOTS;
+	win_loading = 1;
 	memset(chunk_slot, WIN_NONE, sizeof chunk_slot);
-	for (unsigned s = 0; s < BM_WIN_SLOTS; s++) {
+	for (unsigned s = 0; s < win_slots; s++) {
 		win_chunk[s] = (uint16_t)s;
 		chunk_slot[s] = (uint8_t)s;
 		win_map(s, s);
@@ -108,18 +115,21 @@ static void win_map(unsigned s, unsigned c)
 	invlpg(BM_WIN + (s << BM_CHUNK_SHIFT));
 }
 
-/* The first of n adjacent slots whose latest use is the oldest. */
+/* The first of n adjacent unpinned slots whose latest use is the
+ * oldest, or WIN_NONE. */
 static unsigned win_victim(unsigned n)
 {
-	unsigned best = 0;
+	unsigned best = WIN_NONE;
 	uint32_t best_age = 0;
-	for (unsigned s = 0; s + n <= BM_WIN_SLOTS; s++) {
+	for (unsigned s = 0; s + n <= win_slots; s++) {
 		uint32_t newest = 0;
+		int pinned = 0;
 		for (unsigned j = 0; j < n; j++) {
 			uint32_t age = win_clock - win_used[s + j];
 			newest = j == 0 || age < newest ? age : newest;
+			pinned |= win_pin[s + j];
 		}
-		if (s == 0 || newest > best_age) {
+		if (!pinned && (best == WIN_NONE || newest > best_age)) {
 			best = s;
 			best_age = newest;
 		}
@@ -131,13 +141,17 @@ static unsigned win_victim(unsigned n)
 static unsigned win_slot(unsigned c, unsigned n)
 {
 	unsigned s = chunk_slot[c];
-	int hit = s != WIN_NONE && s + n <= BM_WIN_SLOTS;
+	int hit = s != WIN_NONE && s + n <= win_slots;
 	for (unsigned j = 1; hit && j < n; j++)
 		hit = win_chunk[s + j] == c + j;
 	if (read_cr0() & CR0_WP)        /* bm_fast_iret: write nothing */
 		return hit ? s : WIN_NONE;
 	if (!hit) {
 		s = win_victim(n);
+		if (s == WIN_NONE)
+			bm_panic("the guest image and modules do not fit the "
+				 "monitor's %u MiB loading window",
+				 win_slots << (BM_CHUNK_SHIFT - 20));
 		for (unsigned j = 0; j < n; j++) {
 			if (win_chunk[s + j] != WIN_NONE)
 				chunk_slot[win_chunk[s + j]] = WIN_NONE;
@@ -149,8 +163,10 @@ static unsigned win_slot(unsigned c, unsigned n)
 			bm_win_remaps++;
 		}
 	}
-	for (unsigned j = 0; j < n; j++)
+	for (unsigned j = 0; j < n; j++) {
 		win_used[s + j] = win_clock;
+		win_pin[s + j] = win_loading;
+	}
 	win_clock++;
 	return s;
 }
@@ -161,10 +177,10 @@ void *ab_backend_gpa(struct ab_vm *vm, uint32_t gpa, uint32_t len)
 		return NULL;
 	unsigned c = gpa >> BM_CHUNK_SHIFT;
 	unsigned n = ((gpa + (len ? len - 1 : 0)) >> BM_CHUNK_SHIFT) - c + 1;
-	if (n > BM_WIN_SLOTS)
+	if (n > win_slots)
 		bm_panic("guest-RAM access [0x%x, +0x%x) larger than the "
 			 "monitor's %u MiB window", gpa, len,
-			 BM_WIN_SLOTS << (BM_CHUNK_SHIFT - 20));
+			 win_slots << (BM_CHUNK_SHIFT - 20));
 	unsigned s = win_slot(c, n);
 	if (s == WIN_NONE)
 		return NULL;
@@ -386,7 +402,7 @@ void bm_vm_start(struct bm_boot *b)
 	write_cr0(read_cr0() & ~CR0_WP);
 	fpu_init();
 	vm->ram_size = b->mem_mib << 20;
-	win_init();
+	win_init(b->win_slots);
 	wedge_init(vm, high);
 	if (bm_mmu_init(&vm->mmu, &bm_env, BM_GUEST_PA, vm->ram_size, high))
 		bm_panic("no page for the shadow page directory");
@@ -395,6 +411,8 @@ void bm_vm_start(struct bm_boot *b)
 		(bm_trap_stack_top() - sizeof(struct ab_regs));
 	memset(r, 0, sizeof *r);
 	bm_guest_load(vm, b, r);
+	win_loading = 0;                   /* the loader's pointers are dead */
+	memset(win_pin, 0, sizeof win_pin);
 	bm_seg_init(vm, r);
 	timer_arm(vm);
 	ab_backend_load_cr3(vm, 0, 0);
