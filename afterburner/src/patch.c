@@ -132,6 +132,171 @@ static void emit_inline(struct emit *e, const struct pv_insn *in)
 	}
 }
 
+/* ---- segment fast stubs ---------------------------------------------
+ * Block layout (offsets from the block start, fixed so that a site's stub
+ * is found without a table): */
+#define SEG_PUSH(n)      (0x000u + 16u * (n))           /* n 0..5 */
+#define SEG_MOVR(n, r)   (0x060u + 16u * (8u * (n) + (r)))
+#define SEG_POP(k)       (0x360u + 48u * (k))           /* k 0 ES, 1 DS */
+#define SEG_MOVW(k, r)   (0x3c0u + 48u * (8u * (k) + (r)))
+#define SEG_CHECK        0x6c0u
+#define SH_SEL(n)   (AB_WEDGE_SHARED + \
+		     (uint32_t)__builtin_offsetof(struct ab_shared, sel) + 4 * (n))
+#define SH_GDT_BASE (AB_WEDGE_SHARED + \
+		     (uint32_t)__builtin_offsetof(struct ab_shared, gdt_base))
+#define SH_GDT_LIM  (AB_WEDGE_SHARED + \
+		     (uint32_t)__builtin_offsetof(struct ab_shared, gdt_limit))
+
+/* A new emit at block offset off of a block linked at link. */
+static struct emit at(uint8_t *buf, uint32_t link, uint32_t off)
+{
+	return (struct emit){ buf + off, 0, AB_SEGSTUB_SIZE - off, link + off };
+}
+
+static void jmp_to(struct emit *e, uint32_t target)     /* jmp rel32 */
+{
+	b(e, 0xe9);
+	d32(e, target - (e->link + e->n + 4));
+}
+
+/* push (%esp); pushl sel[n]; popl 4(%esp); ret: the selector, zero-
+ * extended, lands where push %sreg would have put it. */
+static void seg_push_stub(struct emit *e, unsigned n)
+{
+	b(e, 0xff); b(e, 0x34); b(e, 0x24);
+	b(e, 0xff); b(e, 0x35); d32(e, SH_SEL(n));
+	b(e, 0x8f); b(e, 0x44); b(e, 0x24); b(e, 0x04);
+	b(e, 0xc3);
+}
+
+static void seg_movr_stub(struct emit *e, unsigned n, unsigned reg)
+{
+	b(e, 0x8b); b(e, (uint8_t)(0x05 | reg << 3)); d32(e, SH_SEL(n));
+	b(e, 0xc3);                         /* movl sel[n], %reg; ret */
+}
+
+/* pushfl; push %eax; push %edx; movzwl SRC, %eax; call check; jnz slow;
+ * movl %eax, sel[n]; pop %edx; pop %eax; popfl; ret [$4];
+ * slow: pop %edx; pop %eax; popfl; jmp AB_WEDGE_STUBS.
+ * SRC: 16(%esp) (the pop's slot) when reg < 0, else %reg16. */
+static void seg_load_stub(struct emit *e, unsigned n, int reg,
+			  uint32_t check)
+{
+	b(e, 0x9c); b(e, 0x50); b(e, 0x52);
+	b(e, 0x0f); b(e, 0xb7);
+	if (reg < 0) {
+		b(e, 0x44); b(e, 0x24); b(e, 0x10);
+	} else {
+		b(e, (uint8_t)(0xc0 | reg));
+	}
+	call_to(e, check);
+	b(e, 0x75); b(e, 0x0b);
+	b(e, 0xa3); d32(e, SH_SEL(n));
+	b(e, 0x5a); b(e, 0x58); b(e, 0x9d);
+	if (reg < 0) {
+		b(e, 0xc2); b(e, 0x04); b(e, 0x00);
+	} else {
+		b(e, 0xc3); b(e, 0x90); b(e, 0x90);
+	}
+	b(e, 0x5a); b(e, 0x58); b(e, 0x9d);
+	jmp_to(e, AB_WEDGE_STUBS);
+}
+
+/* %eax = selector; ZF=1 if the emulator's seg_check would accept it for
+ * DS/ES: null, or TI=0, (sel|7) <= gdt_limit, descriptor S and P set.
+ * Clobbers %edx.  Anything else (LDT, beyond the limit, system or not
+ * present) returns ZF=0 and the site goes to the runtime. */
+static void seg_check_stub(struct emit *e)
+{
+	b(e, 0xa9); d32(e, 0xfffc);                    /* test $~3, %eax */
+	b(e, 0x74); b(e, 0x29);                        /* jz done */
+	b(e, 0xa8); b(e, 0x04);                        /* test $4, %al */
+	b(e, 0x75); b(e, 0x25);                        /* jnz done */
+	b(e, 0x89); b(e, 0xc2);                        /* mov %eax, %edx */
+	b(e, 0x83); b(e, 0xca); b(e, 0x07);            /* or $7, %edx */
+	b(e, 0x3b); b(e, 0x15); d32(e, SH_GDT_LIM);    /* cmp lim, %edx */
+	b(e, 0x77); b(e, 0x19);                        /* ja fail */
+	b(e, 0x83); b(e, 0xe2); b(e, 0xf8);            /* and $~7, %edx */
+	b(e, 0x03); b(e, 0x15); d32(e, SH_GDT_BASE);   /* add base, %edx */
+	b(e, 0x8b); b(e, 0x52); b(e, 0x04);            /* mov 4(%edx),%edx */
+	b(e, 0x81); b(e, 0xe2); d32(e, 0x9000);        /* and $S|P, %edx */
+	b(e, 0x81); b(e, 0xfa); d32(e, 0x9000);        /* cmp $S|P, %edx */
+	b(e, 0xc3);                                    /* done: ret */
+	b(e, 0x85); b(e, 0xe4);                        /* fail: test %esp */
+	b(e, 0xc3);
+}
+
+void ab_patch_seg_stubs(uint8_t *buf, uint32_t link)
+{
+	struct emit e;
+	for (unsigned i = 0; i < AB_SEGSTUB_SIZE; i++)
+		buf[i] = 0xf4;                          /* hlt: never run */
+	for (unsigned n = 0; n < 6; n++) {
+		e = at(buf, link, SEG_PUSH(n));
+		seg_push_stub(&e, n);
+		for (unsigned r = 0; r < 8; r++) {
+			e = at(buf, link, SEG_MOVR(n, r));
+			if (r != 4)
+				seg_movr_stub(&e, n, r);
+		}
+	}
+	for (unsigned k = 0; k < 2; k++) {
+		unsigned n = k ? AB_SEG_DS : AB_SEG_ES;
+		e = at(buf, link, SEG_POP(k));
+		seg_load_stub(&e, n, -1, link + SEG_CHECK);
+		for (unsigned r = 0; r < 8; r++) {
+			e = at(buf, link, SEG_MOVW(k, r));
+			if (r != 4)
+				seg_load_stub(&e, n, (int)r, link + SEG_CHECK);
+		}
+	}
+	e = at(buf, link, SEG_CHECK);
+	seg_check_stub(&e);
+}
+
+/* The segment register a push/pop opcode names (0..5), or 6. */
+static unsigned seg_of_stack_op(const struct pv_insn *in)
+{
+	if (in->two_byte)
+		return (in->op & 0xf6) == 0xa0 ? 4 + (in->op >> 3 & 1) : 6;
+	return in->op < 0x20 ? in->op >> 3 : 6;
+}
+
+int ab_patch_seg_stub(const struct pv_insn *in)
+{
+	if (in->npfx)
+		return -1;                      /* 16-bit forms, overrides */
+	int movr = !in->two_byte && (in->op == 0x8c || in->op == 0x8e);
+	if (movr && (in->mod != 3 || in->rm == 4 || in->reg > 5))
+		return -1;                      /* memory operand, %esp */
+	if (in->cls == PV_CLASS_SEG_READ && movr)
+		return (int)SEG_MOVR(in->reg, in->rm);
+	if (in->cls == PV_CLASS_SEG_READ)
+		return seg_of_stack_op(in) < 6
+		       ? (int)SEG_PUSH(seg_of_stack_op(in)) : -1;
+	if (in->cls != PV_CLASS_SEG_LOAD)
+		return -1;
+	unsigned n = movr ? in->reg : seg_of_stack_op(in);
+	if (n != AB_SEG_ES && n != AB_SEG_DS)
+		return -1;                      /* SS, FS, GS: the runtime */
+	unsigned k = n == AB_SEG_DS;
+	return (int)(movr ? SEG_MOVW(k, in->rm) : SEG_POP(k));
+}
+
+/* At AB_SEGSTUB_GDT_READ: [esp] check's return, then the saved %edx,
+ * %eax, eflags and the site's return address. */
+int ab_patch_seg_unwind(struct ab_vcpu *v, struct ab_regs *r)
+{
+	uint32_t f[4], e, va;
+	if (ab_vcpu_read(v, r->esp, f, sizeof f, 0, &e, &va) < 0)
+		return -1;
+	r->edx = f[1];
+	r->eax = f[2];
+	r->eflags = (f[3] & ~0x200u) | 2;
+	r->esp += 16;
+	return 0;
+}
+
 static int refuse(struct ab_vcpu *v, const struct ab_site *s,
 		  const char *why)
 {

@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,16 +28,26 @@ uint32_t ho_seg_base(struct ab_vm *vm, uint16_t sel)
 	return ab_desc_base(d);
 }
 
-/* Every site goes through the runtime: the afterburner's inline form
- * where it has one, else a call to the one stub (AB_WEDGE_STUBS).  No
- * instruction is exact natively here (the guest kernel runs at CPL 3 in
- * LDT segments), so nothing stays NATIVE. */
+/* Every site goes through the runtime's view: the afterburner's inline
+ * form where it has one; segment reads, and DS/ES loads, a call to their
+ * segment fast stub (HO_STUB_SEG: 32-bit code, no exit unless the load
+ * needs the runtime - sound here because the guest kernel's DS and ES
+ * are always the real flat 0x2b, whatever the virtual selectors); else a
+ * call to the one stub (AB_WEDGE_STUBS).  No instruction is exact
+ * natively here (the guest kernel runs at CPL 3), so nothing stays
+ * NATIVE.  PREVIRT_HOSTED_NO_SEGSTUBS=1 turns the fast stubs off (for
+ * measurements). */
 enum ab_site_policy ab_backend_site_policy(struct ab_vm *vm,
 					   const struct pv_insn *in,
 					   uint32_t *target)
 {
+	const char *off_env = getenv("PREVIRT_HOSTED_NO_SEGSTUBS");
+	int seg = ab_patch_seg_stub(in);
 	(void)vm;
-	(void)target;
+	if (seg >= 0 && !(off_env && *off_env == '1')) {
+		*target = AB_WEDGE_STUBS + HO_STUB_SEG + (uint32_t)seg;
+		return AB_SITE_CALL;
+	}
 	return ab_patch_can_inline(in) ? AB_SITE_INLINE : AB_SITE_CALL;
 }
 

@@ -83,6 +83,7 @@ void ho_fast_site(void);           /* run.c, called by fast.S */
 #define HO_STUB_FARPTR  0x10
 #define HO_STUB_JMP64   0x20
 #define HO_SEL_CS64     0x33
+#define HO_STUB_SEG     0x100  /* segment fast stubs (ab_patch_seg_stubs) */
 
 /* tlb.c */
 int ho_tlb_init(struct ab_vm *vm, uint32_t mem_size);

@@ -93,6 +93,30 @@ static void load_data_segs(struct ab_vm *vm)
 			  vm->fs_base, vm->gs_base);
 }
 
+/* Every guest entry: the virtual selectors and GDTR on the shared page
+ * for the segment fast stubs (ab_patch_seg_stubs).  A GDT that would
+ * reach the wedge, or lies in page 0 (never mapped), gets limit 0: every
+ * non-null load goes to the runtime. */
+static void segs_out(struct ab_vm *vm)
+{
+	struct ab_shared *sh = vm->vcpu.sh;
+	const struct ab_regs *r = &vm->r;
+	uint32_t base = vm->vcpu.gdtr.base, lim = vm->vcpu.gdtr.limit;
+	sh->sel[0] = r->es; sh->sel[1] = r->cs; sh->sel[2] = r->ss;
+	sh->sel[3] = r->ds; sh->sel[4] = r->fs; sh->sel[5] = r->gs;
+	sh->gdt_base = base;
+	sh->gdt_limit = base >= 0x1000 &&
+			(uint64_t)base + lim < AB_WEDGE_BASE ? lim : 0;
+}
+
+/* Every exit from guest kernel mode: DS/ES as the fast stubs left them
+ * (the only virtual selectors they change). */
+static void kernel_segs_in(struct ab_vm *vm)
+{
+	vm->r.es = (uint16_t)vm->vcpu.sh->sel[AB_SEG_ES];
+	vm->r.ds = (uint16_t)vm->vcpu.sh->sel[AB_SEG_DS];
+}
+
 static void regs_out(struct ab_vm *vm, ucontext_t *uc)
 {
 	greg_t *g = uc->uc_mcontext.gregs;
@@ -108,6 +132,7 @@ static void regs_out(struct ab_vm *vm, ucontext_t *uc)
 				 | ss << 48);
 	uc->uc_flags |= UC_STRICT_RESTORE_SS;
 	load_data_segs(vm);
+	segs_out(vm);
 }
 
 /* Guest user code loaded %fs or %gs itself (glibc's TLS setup: `mov
@@ -121,6 +146,8 @@ static void regs_out(struct ab_vm *vm, ucontext_t *uc)
 static int user_segs_in(struct ab_vm *vm, uint16_t fs, uint16_t gs)
 {
 	int changed = 0;
+	if (vm->cpl == 0)
+		kernel_segs_in(vm);
 	if (vm->cpl != 3)
 		return 0;
 	if (fs != HO_SEL_UDATA && fs != HO_SEL_UTLS) {
@@ -181,7 +208,26 @@ static void site_call(struct ab_vm *vm)
 static int phys_site_call(struct ab_vm *vm, uint64_t addr)
 {
 	return vm->paging && vm->cpl == 0 && vm->stub_alias &&
-	       addr == vm->stub_alias && addr == vm->r.eip;
+	       (addr == vm->stub_alias ||
+		addr - vm->stub_alias - HO_STUB_SEG < AB_SEGSTUB_SIZE) &&
+	       addr == vm->r.eip;
+}
+
+/* The segment fast stub's descriptor read faulted for good (the guest
+ * tables do not map its GDT): undo the stub's frame and let the runtime
+ * emulate the site, which raises what it always did. */
+static int seg_stub_fault(struct ab_vm *vm)
+{
+	uint32_t at = AB_WEDGE_STUBS + HO_STUB_SEG + AB_SEGSTUB_GDT_READ;
+	if (vm->cpl != 0 || (vm->r.eip != at &&
+	    !(vm->alias_mapped && vm->r.eip == at - AB_WEDGE_STUBS +
+	      vm->stub_alias)))
+		return 0;
+	if (ab_patch_seg_unwind(&vm->vcpu, &vm->r) < 0)
+		ab_vcpu_kill(&vm->vcpu, &vm->r, "segment stub with an "
+			     "unreadable stack (esp 0x%08x)", vm->r.esp);
+	site_call(vm);
+	return 1;
 }
 
 static void page_fault(struct ab_vm *vm, uint64_t addr, uint32_t err)
@@ -194,6 +240,8 @@ static void page_fault(struct ab_vm *vm, uint64_t addr, uint32_t err)
 			     : "access to the runtime's private area (0x%llx)",
 			     (unsigned long long)addr);
 	int got = ho_tlb_fill(vm, (uint32_t)addr, (err & 2) != 0, &pf_err);
+	if (got <= 0 && seg_stub_fault(vm))
+		return;
 	if (got == 0 && phys_site_call(vm, addr)) {
 		site_call(vm);
 		return;
@@ -326,6 +374,7 @@ void ho_fast_site(void)
 	r->ebp = (uint32_t)f->rbp; r->esp = (uint32_t)f->rsp;
 	r->eflags = ((uint32_t)f->rfl & ~FL_IF) | 2;
 	vm->fast_calls++;
+	kernel_segs_in(vm);
 	site_call(vm);
 	int user = vm->cpl == 3;
 	f->rax = r->eax; f->rbx = r->ebx; f->rcx = r->ecx; f->rdx = r->edx;
@@ -335,6 +384,7 @@ void ho_fast_site(void)
 	f->cs = user ? HO_SEL_UCODE : HO_SEL_CS32;
 	f->ss = user ? HO_SEL_UDATA : HO_SEL_DS;
 	load_data_segs(vm);
+	segs_out(vm);
 }
 
 static int handle(int sig, void (*fn)(int, siginfo_t *, void *))

@@ -37,7 +37,8 @@ static void *map_fixed(uint32_t va, uint32_t len, int prot, int flags,
 }
 
 /* The stub page's code: ljmp *farptr (32-bit) -> 0x33:jmp64 -> jmp
- * *abs64 to ho_fast_enter (fast.S).  The rest of the page is hlt. */
+ * *abs64 to ho_fast_enter (fast.S); the segment fast stubs at
+ * HO_STUB_SEG.  The rest of the page is hlt. */
 static void write_stub(uint8_t *p)
 {
 	uint32_t far_off = AB_WEDGE_STUBS + HO_STUB_JMP64;
@@ -52,6 +53,8 @@ static void write_stub(uint8_t *p)
 	p[HO_STUB_JMP64] = 0xff; p[HO_STUB_JMP64 + 1] = 0x25;  /* jmp *0(%rip) */
 	memset(p + HO_STUB_JMP64 + 2, 0, 4);
 	memcpy(p + HO_STUB_JMP64 + 6, &target, 8);
+	/* position-independent but for the shared page: same in the alias */
+	ab_patch_seg_stubs(p + HO_STUB_SEG, AB_WEDGE_STUBS + HO_STUB_SEG);
 }
 
 static int map_wedge(struct ab_vm *vm)

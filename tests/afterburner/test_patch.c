@@ -323,3 +323,174 @@ Test(patch, every_class)
 	}
 	cr_assert_eq(seen, (1u << PV_CLASS_COUNT) - 1, "every class covered");
 }
+
+/* ---- segment fast stubs (ab_patch_seg_stubs) ------------------------ */
+
+#define SEGLINK (AB_WEDGE_STUBS + 0x100u)
+#define SHSEL(n) (AB_WEDGE_SHARED + \
+		  (uint32_t)offsetof(struct ab_shared, sel) + 4u * (n))
+
+static int stub_of(const uint8_t *bytes, unsigned n)
+{
+	struct pv_insn in;
+	cr_assert_eq(pv_insn_decode(bytes, n, &in), PV_INSN_SENSITIVE);
+	return ab_patch_seg_stub(&in);
+}
+
+static uint32_t u32_at(const uint8_t *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return v;
+}
+
+/* Target of the rel32 call/jmp whose opcode is at block offset off. */
+static uint32_t seg_rel(const uint8_t *blk, unsigned off)
+{
+	return SEGLINK + off + 5 + u32_at(blk + off + 1);
+}
+
+Test(patch, shared_page_layout_keeps_old_offsets)
+{
+	cr_assert_eq(offsetof(struct ab_shared, upcall_mask), 1);
+	cr_assert_eq(offsetof(struct ab_shared, cr), 4);
+	cr_assert_eq(offsetof(struct ab_shared, stub), 0x18);
+	cr_assert_eq(offsetof(struct ab_shared, sel), 0x98);
+	cr_assert_leq(sizeof(struct ab_shared), 0x400u,
+		      "the bare-metal monitor owns the page from 0x400");
+}
+
+Test(patch, seg_stub_choice)
+{
+	static const uint8_t push_ds[] = { 0x1e }, push_gs[] = { 0x0f, 0xa8 },
+		pop_ds[] = { 0x1f }, pop_es[] = { 0x07 }, pop_fs[] = { 0x0f, 0xa1 },
+		pop_ss[] = { 0x17 }, mov_ax_ds[] = { 0x8e, 0xd8 },
+		mov_dx_es[] = { 0x8e, 0xc2 }, mov_sp_ds[] = { 0x8e, 0xdc },
+		mov_mem_ds[] = { 0x8e, 0x18 }, mov16_ax_ds[] = { 0x66, 0x8e, 0xd8 },
+		mov_ax_fs[] = { 0x8e, 0xe0 }, mov_ds_ecx[] = { 0x8c, 0xd9 },
+		mov_ds_mem[] = { 0x8c, 0x19 }, push16_ds[] = { 0x66, 0x1e };
+	cr_assert_eq(stub_of(push_ds, 1), 0x30);
+	cr_assert_eq(stub_of(push_gs, 2), 0x50);
+	cr_assert_eq(stub_of(mov_ds_ecx, 2), 0x60 + 16 * (8 * 3 + 1));
+	cr_assert_eq(stub_of(pop_es, 1), 0x360);
+	cr_assert_eq(stub_of(pop_ds, 1), 0x390);
+	cr_assert_eq(stub_of(mov_ax_ds, 2), 0x3c0 + 48 * 8);
+	cr_assert_eq(stub_of(mov_dx_es, 2), 0x3c0 + 48 * 2);
+	/* no fast form: the runtime keeps these */
+	cr_assert_eq(stub_of(pop_fs, 2), -1);
+	cr_assert_eq(stub_of(pop_ss, 1), -1);
+	cr_assert_eq(stub_of(mov_sp_ds, 2), -1);
+	cr_assert_eq(stub_of(mov_mem_ds, 2), -1);
+	cr_assert_eq(stub_of(mov16_ax_ds, 3), -1);
+	cr_assert_eq(stub_of(mov_ax_fs, 2), -1);
+	cr_assert_eq(stub_of(mov_ds_mem, 2), -1);
+	cr_assert_eq(stub_of(push16_ds, 2), -1);
+}
+
+Test(patch, seg_read_stub_bytes)
+{
+	static uint8_t blk[AB_SEGSTUB_SIZE];
+	ab_patch_seg_stubs(blk, SEGLINK);
+	/* push %ds: push (%esp); pushl sel[3]; popl 4(%esp); ret */
+	const uint8_t *p = blk + 0x30;
+	static const uint8_t head[] = { 0xff, 0x34, 0x24, 0xff, 0x35 };
+	cr_assert_eq(memcmp(p, head, 5), 0);
+	cr_assert_eq(u32_at(p + 5), SHSEL(3));
+	static const uint8_t tail[] = { 0x8f, 0x44, 0x24, 0x04, 0xc3, 0xf4 };
+	cr_assert_eq(memcmp(p + 9, tail, sizeof tail), 0);
+	/* mov %fs, %ebx: movl sel[4], %ebx; ret */
+	p = blk + 0x60 + 16 * (8 * 4 + 3);
+	cr_assert_eq(p[0], 0x8b);
+	cr_assert_eq(p[1], 0x1d);
+	cr_assert_eq(u32_at(p + 2), SHSEL(4));
+	cr_assert_eq(p[6], 0xc3);
+	/* the %esp slot is never a target: hlt */
+	cr_assert_eq(blk[0x60 + 16 * (8 * 3 + 4)], 0xf4);
+}
+
+Test(patch, seg_load_stub_bytes)
+{
+	static uint8_t blk[AB_SEGSTUB_SIZE];
+	ab_patch_seg_stubs(blk, SEGLINK);
+	/* pop %ds */
+	const uint8_t *p = blk + 0x390;
+	static const uint8_t pro[] = { 0x9c, 0x50, 0x52, 0x0f, 0xb7, 0x44,
+				       0x24, 0x10, 0xe8 };
+	cr_assert_eq(memcmp(p, pro, sizeof pro), 0);
+	cr_assert_eq(seg_rel(blk, 0x390 + 8), SEGLINK + 0x6c0, "call check");
+	cr_assert_eq(p[13], 0x75, "jnz slow");
+	unsigned slow = 15 + p[14];
+	cr_assert_eq(p[15], 0xa3);
+	cr_assert_eq(u32_at(p + 16), SHSEL(3));
+	static const uint8_t ok[] = { 0x5a, 0x58, 0x9d, 0xc2, 0x04, 0x00 };
+	cr_assert_eq(memcmp(p + 20, ok, sizeof ok), 0, "ret $4");
+	cr_assert_eq(slow, 26u);
+	cr_assert_eq(memcmp(p + slow, ok, 3), 0);
+	cr_assert_eq(p[slow + 3], 0xe9);
+	cr_assert_eq(seg_rel(blk, 0x390 + slow + 3), AB_WEDGE_STUBS,
+		     "slow path: the runtime emulates the site");
+	/* mov %ecx, %es: movzwl %cx, %eax; plain ret */
+	p = blk + 0x3c0 + 48 * 1;
+	cr_assert_eq(p[3], 0x0f);
+	cr_assert_eq(p[5], 0xc1);
+	cr_assert_eq(p[11], 0x75);
+	cr_assert_eq(u32_at(p + 14), SHSEL(0));
+	cr_assert_eq(p[21], 0xc3);
+}
+
+Test(patch, seg_check_bytes)
+{
+	static uint8_t blk[AB_SEGSTUB_SIZE];
+	ab_patch_seg_stubs(blk, SEGLINK);
+	const uint8_t *c = blk + 0x6c0;
+	uint32_t lim = AB_WEDGE_SHARED +
+		(uint32_t)offsetof(struct ab_shared, gdt_limit);
+	uint32_t base = AB_WEDGE_SHARED +
+		(uint32_t)offsetof(struct ab_shared, gdt_base);
+	/* the fault point the backends unwind at */
+	const uint8_t *rd = blk + AB_SEGSTUB_GDT_READ;
+	cr_assert_eq(rd[0], 0x8b);
+	cr_assert_eq(rd[1], 0x52);
+	cr_assert_eq(rd[2], 0x04);
+	cr_assert_eq(u32_at(c + 1), 0xfffcu, "null test");
+	cr_assert_eq(u32_at(c + 0x12), lim);
+	cr_assert_eq(u32_at(c + 0x1d), base);
+	/* jz (null) and jnz (LDT) reach the ret; ja (limit) the fail tail */
+	unsigned ret = 0x7 + c[6], ret2 = 0xb + c[10], fail = 0x18 + c[0x17];
+	cr_assert_eq(c[5], 0x74);
+	cr_assert_eq(c[9], 0x75);
+	cr_assert_eq(c[0x16], 0x77);
+	cr_assert_eq(ret, ret2);
+	cr_assert_eq(c[ret], 0xc3);
+	cr_assert_eq(u32_at(c + ret - 4), 0x9000u, "cmp $S|P");
+	cr_assert_eq(fail, ret + 1);
+	static const uint8_t tail[] = { 0x85, 0xe4, 0xc3 };
+	cr_assert_eq(memcmp(c + fail, tail, 3), 0, "ZF=0");
+}
+
+Test(patch, seg_site_calls_its_stub)
+{
+	uint8_t out[64], in[] = { 0x1f };
+	struct ab_site s;
+	fb_vm.force = 1;
+	fb_vm.policy = AB_SITE_CALL;
+	fb_vm.target = SEGLINK + 0x390;
+	patch_ok(PV_CLASS_SEG_LOAD, in, 1, 5, out, &s);
+	cr_assert_eq(out[0], 0xe8);
+	cr_assert_eq(rel_at(out, 0), SEGLINK + 0x390);
+}
+
+Test(patch, seg_unwind_restores_the_entry_frame)
+{
+	/* [esp] check's return, edx, eax, eflags, the site's return */
+	const uint32_t frame[5] = { SEGLINK + 0x3a0, 0x1111, 0x2222,
+				    0x283, LINK + 5 };
+	struct ab_regs r = { .esp = 0x8000, .eip = SEGLINK +
+			     AB_SEGSTUB_GDT_READ };
+	memcpy(fb_vm.ram + 0x8000, frame, sizeof frame);
+	cr_assert_eq(ab_patch_seg_unwind(&fb_vcpu, &r), 0);
+	cr_assert_eq(r.edx, 0x1111);
+	cr_assert_eq(r.eax, 0x2222);
+	cr_assert_eq(r.eflags, 0x83, "IF stays virtual");
+	cr_assert_eq(r.esp, 0x8010);
+}

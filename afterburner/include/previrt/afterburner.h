@@ -186,6 +186,26 @@ int ab_patch_site(struct ab_vcpu *v, struct ab_site *s, const uint8_t *cur,
  * cli, sti, pushf, popf, mov from cr0/2/3/4): what AB_SITE_INLINE gives
  * when the site is long enough. */
 int ab_patch_can_inline(const struct pv_insn *in);
+/* Segment fast stubs: 32-bit guest-kernel code a backend may copy into its
+ * stub pages (AB_SEGSTUB_SIZE bytes, running at guest address link) and
+ * point segment sites at with AB_SITE_CALL.  Reads (push sreg, mov sreg
+ * to a 32-bit register) take the virtual selector from sh->sel; loads of
+ * DS/ES (pop, mov from a 32-bit register) accept a null selector or a GDT
+ * selector within sh->gdt_limit whose descriptor (read at sh->gdt_base)
+ * is present and a code/data segment - exactly what the emulator checks -
+ * and store it in sh->sel; anything else jumps to AB_WEDGE_STUBS, where
+ * the runtime emulates the site as before.  Valid only where the real DS
+ * and ES need not change with the virtual ones (hosted). */
+#define AB_SEGSTUB_SIZE 0x700u
+#define AB_SEGSTUB_GDT_READ 0x6e1u /* the descriptor read (may fault) */
+#define AB_SEG_ES 0
+#define AB_SEG_DS 3
+void ab_patch_seg_stubs(uint8_t *buf, uint32_t link);
+/* Offset in that block of the stub for in, or -1 (no fast form). */
+int ab_patch_seg_stub(const struct pv_insn *in);
+/* A fault at the descriptor read: undo the stub's frame so that r is as
+ * at the stub's entry ([esp] = the site's return address).  0 or -1. */
+int ab_patch_seg_unwind(struct ab_vcpu *v, struct ab_regs *r);
 /* Find the site a return address ret (as executed: virtual or physical)
  * belongs to: s->addr < ret <= s->addr + s->len.  NULL if none. */
 struct ab_site *ab_site_find(struct ab_vcpu *v, uint32_t ret);

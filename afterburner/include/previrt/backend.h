@@ -61,7 +61,17 @@ struct ab_shared {
 	uint16_t _pad;
 	uint32_t cr[5];           /* virtual CR0..CR4 (reads are inline) */
 	uint32_t stub[32];        /* runtime entry points, filled by backend */
+	/* Appended for the segment fast stubs (ab_patch_seg_stubs), used by
+	 * the hosted backend: it writes them on every guest entry and reads
+	 * sel[AB_SEG_ES/DS] back on every exit from guest kernel mode.  The
+	 * bare-metal monitor keeps its own data from offset 0x400: nothing
+	 * here may reach it. */
+	uint32_t sel[6];          /* virtual ES CS SS DS FS GS, zero-extended */
+	uint32_t gdt_base;        /* virtual GDTR for the fast load check; */
+	uint32_t gdt_limit;       /* 0: no GDT selector passes it */
 };
+_Static_assert(sizeof(struct ab_shared) <= 0x400,
+	       "struct ab_shared must stay below the monitor's 0x400");
 
 struct ab_vm;                 /* backend-defined: one guest */
 struct ab_vcpu;               /* afterburner-defined virtual CPU */
