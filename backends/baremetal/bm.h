@@ -51,6 +51,7 @@
 #define BM_SH_GDT_DWORDS 4     /* length of the copy, 0 = take the slow path */
 #define BM_SH_SLOW       5     /* 1: the monitor wants to see the next iret */
 #define BM_SH_NATIVE     6     /* count: native returns to user */
+#define BM_SH_SYSCALL    7     /* guest int $0x80 handler (bm_sys_entry) */
 #define BM_SH_FASTC      31    /* count: write-free returns in the monitor */
 #define BM_SH_GDT_COPY   0x400 /* offset in the page; up to 384 entries */
 #define BM_SH_GDT_MAX    384

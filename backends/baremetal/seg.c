@@ -28,6 +28,7 @@ static int cr3_loaded;          /* since the last exit in kernel mode */
 static uint32_t gdt_base;                   /* guest GDTR base synced */
 static int gdt_published;                   /* copy in the shared page ok */
 uint32_t bm_seg_syncs, bm_seg_fast_gate;
+extern const uint8_t bm_iret_stub[], bm_sys_entry[];   /* stubs.S */
 
 static uint16_t boot_sel(int k, int user)
 {
@@ -298,19 +299,34 @@ static int guest_trap_info(struct ab_vm *vm, unsigned vec,
 	return 0;
 }
 
+static uint32_t code_base(uint16_t sel)
+{
+	uint64_t g = gcache[sel >> 3];
+	return (uint32_t)((g >> 16) & 0xffffff) | (uint32_t)(g >> 56) << 24;
+}
+
 /* Point real vector 0x80 straight at the guest's handler when its gate
  * is a DPL-3 trap gate (events stay unmasked, as in Xen's fast system
- * call) to a usable code segment below the wedge. */
+ * call) to a usable code segment below the wedge.  A DPL-3 interrupt
+ * gate (Linux) to a zero-based code segment gets a trap gate to
+ * bm_sys_entry (stubs.S) in the wedge instead, which masks the virtual IF
+ * in ring 1 and jumps to the handler. */
 static void refresh_fast_gate(struct ab_vm *vm)
 {
 	struct trap_info ti;
 	idt_stale = 0;
 	int ok = guest_trap_info(vm, BM_VEC_SYSCALL, &ti) == 0 &&
-		ti.flags == 3 && usable(ti.cs) && ti.address < AB_WEDGE_BASE;
+		(ti.flags & 3) == 3 && usable(ti.cs) &&
+		ti.address < AB_WEDGE_BASE &&
+		(ti.flags == 3 || (ti.flags == 7 && code_base(ti.cs) == 0));
 	vm->fast_syscall = ok;
 	if (ok) {
-		bm_idt_set(BM_VEC_SYSCALL, ti.address, bm_sel_to_real(ti.cs),
-			   3, 1);
+		uint32_t to = ti.address;
+		if (ti.flags == 7) {
+			vm->sh->stub[BM_SH_SYSCALL] = ti.address;
+			to = BM_IRET_STUB + (uint32_t)(bm_sys_entry - bm_iret_stub);
+		}
+		bm_idt_set(BM_VEC_SYSCALL, to, bm_sel_to_real(ti.cs), 3, 1);
 		bm_seg_fast_gate++;
 	} else {
 		bm_idt_set(BM_VEC_SYSCALL, bm_vector_addr(BM_VEC_SYSCALL),

@@ -18,7 +18,7 @@
 	.text
 	.code32
 	.globl bm_iret_stub, bm_iret_crit, bm_iret_insn, bm_iret_slow
-	.globl bm_iret_slow4, bm_iret_stub_end
+	.globl bm_iret_slow4, bm_iret_stub_end, bm_sys_entry, bm_sys_jmp
 bm_iret_stub:                           /* 0: ret, 4: eip, 8: cs, 12: eflags */
 	testb $3, 8(%esp)
 	jz bm_iret_slow                 /* to the kernel: the monitor */
@@ -70,4 +70,15 @@ bm_iret_slow:
 bm_iret_slow4:                          /* fixup entry at bm_iret_insn */
 	subl $4, %esp
 	int $RUNTIME_VEC
+
+/* The system-call entry for a guest whose int $0x80 gate is an INTERRUPT
+ * gate: the real gate is a DPL-3 trap gate to here (ring 1, the guest's
+ * code segment, real IF stays set so the monitor's timer still runs);
+ * mask the virtual IF as the guest's gate would have, then go to the
+ * guest's handler (its address published in the shared page).  A real
+ * interrupt before the mask is set is fixed up by the monitor (vm.c). */
+bm_sys_entry:
+	movb $1, %ss:SH_VA + SH_MASK
+bm_sys_jmp:
+	jmp *%ss:SHW(7)
 bm_iret_stub_end:

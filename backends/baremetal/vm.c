@@ -32,7 +32,8 @@ static uint32_t bm_wedge_pt[1024] __attribute__((aligned(4096)));
 extern uint32_t bm_boot_pgdir[1024];
 extern uint8_t bm_trap_stack[];
 extern const uint8_t bm_iret_stub[], bm_iret_crit[], bm_iret_insn[],
-	bm_iret_slow[], bm_iret_slow4[], bm_iret_stub_end[];
+	bm_iret_slow[], bm_iret_slow4[], bm_iret_stub_end[], bm_sys_entry[],
+	bm_sys_jmp[];
 
 /* Where code copied from stubs.S runs: its wedge address. */
 static uint32_t stub_va(const uint8_t *sym)
@@ -55,6 +56,13 @@ static void iret_stub_fixup(struct ab_vm *vm, struct ab_regs *r)
 	if (to) {
 		r->eip = to;
 		vm->sh->upcall_mask = 1;
+	}
+	/* Before bm_sys_entry's mask store: finish it, as the guest's
+	 * interrupt gate would have masked at once; the interrupt stays
+	 * pending until the guest's handler enables interrupts. */
+	if (r->eip == stub_va(bm_sys_entry)) {
+		vm->sh->upcall_mask = 1;
+		r->eip = stub_va(bm_sys_jmp);
 	}
 }
 

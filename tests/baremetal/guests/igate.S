@@ -1,0 +1,201 @@
+/*
+ * igate.S - a tiny guest whose int $0x80 gate is a DPL-3 INTERRUPT gate,
+ * as Linux registers it: user code (ring 3) makes system calls; the
+ * handler checks with a patched pushf that it runs with the (virtual) IF
+ * clear, as the interrupt gate promises; then user code spins until the
+ * guest's own PIT interrupts (100 Hz, through its PIC) have ticked three
+ * times after the calls, and a last call reports and exits 0.  On the
+ * monitor the calls take the fast path (a trap gate to the wedge's
+ * bm_sys_entry, no exit; the test checks that vector 0x80 has 0 exits).
+ * Runs: guest kernel (natively ring 0; under the monitor ring 1) and
+ * guest user code (ring 3).
+ */
+#include "common.h"
+	pvh_note
+
+#define CLS_PUSHF 2
+#define CLS_IRET  4
+#define NCALLS    1000
+
+.macro PV cls, pad, ilen, insn:vararg
+771:	\insn
+	.skip \pad - \ilen, 0x90
+	.pushsection .previrt.sites, "", @progbits
+	.long 771b
+	.byte \pad, \ilen, \cls, 1
+	.popsection
+.endm
+
+	.text
+	.globl start
+start:
+	movl $PHYS(stack_top), %esp
+	/* 0..4 MiB at 0 and at KERNBASE, user-accessible (U|W|P) */
+	movl $PHYS(pt), %edi
+	movl $0x007, %eax
+	movl $1024, %ecx
+1:	movl %eax, (%edi)
+	addl $4, %edi
+	addl $0x1000, %eax
+	loop 1b
+	movl $PHYS(pt) + 7, %eax
+	movl %eax, PHYS(pd)
+	movl %eax, PHYS(pd) + 768 * 4
+	movl $PHYS(pd), %eax
+	movl %eax, %cr3
+	movl %cr0, %eax
+	orl $0x80010000, %eax
+	movl %eax, %cr0
+	movl $high, %eax
+	jmp *%eax
+high:
+	movl $stack_top, %esp
+	/* TSS descriptor (entry 5) from the TSS's address */
+	movl $tss, %eax
+	movw %ax, gdt + 5 * 8 + 2
+	shrl $16, %eax
+	movb %al, gdt + 5 * 8 + 4
+	movb %ah, gdt + 5 * 8 + 7
+	lgdt gdtr
+	movl $0x28, %eax
+	ltr %ax
+	/* gates: 0x20 timer (interrupt, DPL 0), 0x80 (interrupt, DPL 3) */
+	movl $timer, %eax
+	movw %ax, idt + 0x20 * 8
+	shrl $16, %eax
+	movw %ax, idt + 0x20 * 8 + 6
+	movw $0x0008, idt + 0x20 * 8 + 2
+	movl $syscall, %eax
+	movw %ax, idt + 0x80 * 8
+	shrl $16, %eax
+	movw %ax, idt + 0x80 * 8 + 6
+	movw $0x0008, idt + 0x80 * 8 + 2
+	movw $0xee00, idt + 0x80 * 8 + 4
+	movw $0x8e00, idt + 0x20 * 8 + 4
+	lidt idtr
+	/* PIC: master at 0x20, slave at 0x28, only IRQ0 unmasked */
+	movb $0x11, %al
+	outb %al, $0x20
+	outb %al, $0xa0
+	movb $0x20, %al
+	outb %al, $0x21
+	movb $0x28, %al
+	outb %al, $0xa1
+	movb $4, %al
+	outb %al, $0x21
+	movb $2, %al
+	outb %al, $0xa1
+	movb $1, %al
+	outb %al, $0x21
+	outb %al, $0xa1
+	movb $0xfe, %al
+	outb %al, $0x21
+	movb $0xff, %al
+	outb %al, $0xa1
+	/* PIT channel 0, rate generator, 100 Hz */
+	movb $0x34, %al
+	outb %al, $0x43
+	movb $(11932 & 0xff), %al
+	outb %al, $0x40
+	movb $(11932 >> 8), %al
+	outb %al, $0x40
+	movl $m_user, %esi
+	call puts
+	/* to user mode with IF set (the patched iret: the iret stub) */
+	pushl $0x23
+	pushl $ustack_top
+	pushl $0x202
+	pushl $0x1b
+	pushl $user
+	PV CLS_IRET, 5, 1, iret
+
+/* ring 3: NCALLS system calls, then wait for three timer ticks, then
+ * the reporting call (eax = 2), which does not return */
+user:
+	movl $NCALLS, %ecx
+1:	movl $1, %eax
+	int $0x80
+	loop 1b
+	movl ticks, %ebx
+	addl $3, %ebx
+2:	cmpl %ebx, ticks
+	jb 2b
+	movl $2, %eax
+	int $0x80
+3:	jmp 3b
+
+/* int $0x80: eax 1 = check IF, eax 2 = report and exit */
+syscall:
+	PV CLS_PUSHF, 24, 1, pushfl
+	testl $0x200, (%esp)
+	leal 4(%esp), %esp
+	jz 1f
+	incl if_set
+	jmp 2f
+1:	incl if_clear
+2:	cmpl $2, %eax
+	je report
+	PV CLS_IRET, 5, 1, iret
+report:
+	cmpl $0, if_set
+	jne fail
+	cmpl $NCALLS + 1, if_clear
+	jne fail
+	movl $m_ifclear, %esi
+	call puts
+	movl $m_ticks, %esi
+	call puts
+	exit_with 0
+fail:	movl $m_fail, %esi
+	call puts
+	exit_with 1
+
+timer:
+	pushl %eax
+	incl ticks
+	movb $0x20, %al
+	outb %al, $0x20
+	popl %eax
+	PV CLS_IRET, 5, 1, iret
+
+	puts_fn
+
+	.section .rodata
+m_user:    .asciz "igate: to user mode\n"
+m_ifclear: .asciz "igate: handler ran with IF clear\n"
+m_ticks:   .asciz "igate: timer ticks after the calls\n"
+m_fail:    .asciz "igate: FAILED (IF set in the handler)\n"
+
+	.data
+	.balign 8
+gdt:	.quad 0
+	.quad 0x00cf9a000000ffff        /* 0x08 kernel code */
+	.quad 0x00cf92000000ffff        /* 0x10 kernel data */
+	.quad 0x00cffa000000ffff        /* 0x1b user code */
+	.quad 0x00cff2000000ffff        /* 0x23 user data */
+	.quad 0x0000890000000067        /* 0x28 TSS (base filled in) */
+gdt_end:
+gdtr:	.word gdt_end - gdt - 1
+	.long gdt
+	.balign 4
+idtr:	.word 256 * 8 - 1
+	.long idt
+ticks:	.long 0
+if_set:	.long 0
+if_clear: .long 0
+	.balign 4
+tss:	.long 0, kstack_top, 0x10
+	.space 104 - 12
+
+	.bss
+	.balign 4096
+pd:	.space 4096
+pt:	.space 4096
+idt:	.space 256 * 8
+	.balign 16
+	.space 4096
+stack_top:
+	.space 4096
+kstack_top:
+	.space 4096
+ustack_top:
