@@ -23,6 +23,15 @@
  *           code selector), reads %gs:0 and %gs:-4 (wrapping below the
  *           base), then int $0x80: the kernel must see both words and
  *           %gs = 0x33; exit 42
+ *   SEGS    segment sites (the hosted fast stubs, or the runtime with
+ *           PREVIRT_HOSTED_NO_SEGSTUBS=1): values read back after mov/pop
+ *           loads of DS/ES (null too), flags and scratch registers kept,
+ *           reads of FS/GS after runtime loads, the value surviving an
+ *           exit; loads of a not-present (#NP), system, beyond-limit and
+ *           LDT selector (#GP) fault with the error code and leave the
+ *           register and the stack as they were, also after the GDT entry
+ *           is edited in place without lgdt; a GDT outside RAM (the
+ *           stub's read fails: the runtime takes over); exit 42
  * Runs: guest kernel (ring 0 natively; deprivileged under previrt), flat,
  * paging off, linked at 0x100000.  Sites are recorded by the PV macro in
  * the site-table ABI (sites.h), as the compiler pass would.
@@ -36,6 +45,7 @@
 #define MODE_TLB 7
 #define MODE_EXC 8
 #define MODE_USERTLS 9
+#define MODE_SEGS 10
 #define CLS_MOV_FROM_CR 17
 #define CLS_MOV_TO_CR 18
 #define CLS_CLI 0
@@ -89,6 +99,13 @@ start:
 #endif
 #if MODE == MODE_USERTLS
 	jmp usertls_test
+#endif
+#if MODE == MODE_SEGS
+	call segs_test
+	movl $msg_segs, %esi
+	call puts
+	movb $42, %al
+	PV CLS_IO, 5, 2, outb %al, $0xf4
 #endif
 #if MODE == MODE_HELLO
 	call timer_test
@@ -265,7 +282,6 @@ page_b:	.space 4096
 	.text
 #endif
 
-#if MODE == MODE_EXC
 /* IDT gate vec -> handler (interrupt gate, selector 0x10). */
 .macro GATE vec, handler
 	movl $\handler, %eax
@@ -275,6 +291,8 @@ page_b:	.space 4096
 	shrl $16, %eax
 	movw %ax, idt + \vec * 8 + 6
 .endm
+
+#if MODE == MODE_EXC
 exc_test:
 	GATE 0, h_de
 	GATE 3, h_bp
@@ -309,6 +327,154 @@ h_ud:	cmpl $ud_at, (%esp)
 	orl $4, exc_seen
 	addl $2, (%esp)
 1:	PV CLS_IRET, 5, 1, iret
+#endif
+
+#if MODE == MODE_SEGS
+/* Fail (exit 1, message) unless \reg == \want. */
+.macro WANT reg, want
+	cmpl \want, \reg
+	jne segs_fail
+.endm
+/* Load \sel with \insn (a PV site using %eax or the stack) expecting
+ * fault vector \vec with error code \sel: resume after it. */
+.macro BADLOAD sel, vec, insn:vararg
+	movl $0, fault_vec
+	movl $1f, fault_resume
+	movl $\sel, %eax
+	\insn
+	jmp segs_fail
+1:	WANT fault_vec, $\vec
+	WANT fault_err, $\sel
+.endm
+segs_test:
+	GATE 11, h_fault11
+	GATE 13, h_fault13
+	PV CLS_LOAD_DT, 7, 7, lgdt gdtr_s
+	PV CLS_LOAD_DT, 7, 7, lidt idtr
+	/* mov to DS / ES, read back with mov and push */
+	movl $0x18, %eax
+	PV CLS_SEG_LOAD, 5, 2, movl %eax, %ds
+	PV CLS_SEG_READ, 5, 2, movl %ds, %ebx
+	WANT %ebx, $0x18
+	movl $0x20, %ecx
+	movl $0x5a5a, %edx
+	stc
+	PV CLS_SEG_LOAD, 5, 2, movl %ecx, %es
+	jnc segs_fail                   /* flags kept */
+	WANT %edx, $0x5a5a              /* scratch registers kept */
+	WANT %eax, $0x18
+	PV CLS_SEG_READ, 5, 1, push %es
+	popl %ebx
+	WANT %ebx, $0x20
+	/* pop ES: stack balanced, value read back */
+	movl %esp, %esi
+	pushl $0xffff0018               /* pop uses the low 16 bits */
+	PV CLS_SEG_LOAD, 5, 1, pop %es
+	WANT %esp, %esi
+	PV CLS_SEG_READ, 5, 2, movl %es, %edi
+	WANT %edi, $0x18
+	/* null into DS is allowed */
+	xorl %eax, %eax
+	PV CLS_SEG_LOAD, 5, 2, movl %eax, %ds
+	PV CLS_SEG_READ, 5, 1, push %ds
+	popl %ebx
+	WANT %ebx, $0
+	movl $0x20, %eax
+	PV CLS_SEG_LOAD, 5, 2, movl %eax, %ds
+	/* an exit in between (port 0x80) keeps the loaded values */
+	PV CLS_IO, 5, 2, outb %al, $0x80
+	PV CLS_SEG_READ, 5, 2, movl %ds, %ebx
+	WANT %ebx, $0x20
+	PV CLS_SEG_READ, 5, 2, movl %es, %ebx
+	WANT %ebx, $0x18
+	/* FS / GS: loads through the runtime, reads back */
+	movl $0x18, %eax
+	PV CLS_SEG_LOAD, 5, 2, movl %eax, %fs
+	movl $0x20, %eax
+	PV CLS_SEG_LOAD, 5, 2, movl %eax, %gs
+	PV CLS_SEG_READ, 5, 2, movl %fs, %ecx
+	WANT %ecx, $0x18
+	PV CLS_SEG_READ, 5, 2, push %gs
+	popl %ecx
+	WANT %ecx, $0x20
+	/* invalid selectors fault as before, DS unchanged */
+	BADLOAD 0x28, 11, PV CLS_SEG_LOAD, 5, 2, movl %eax, %ds
+	BADLOAD 0x30, 13, PV CLS_SEG_LOAD, 5, 2, movl %eax, %ds
+	BADLOAD 0x40, 13, PV CLS_SEG_LOAD, 5, 2, movl %eax, %es
+	BADLOAD 0x0c, 13, PV CLS_SEG_LOAD, 5, 2, movl %eax, %ds
+	movl %esp, %esi
+	pushl $0x28
+	BADLOAD 0x28, 11, PV CLS_SEG_LOAD, 5, 1, pop %ds
+	popl %ebx                       /* the faulting pop kept esp */
+	WANT %esp, %esi
+	WANT %ebx, $0x28
+	PV CLS_SEG_READ, 5, 2, movl %ds, %ebx
+	WANT %ebx, $0x20
+	PV CLS_SEG_READ, 5, 2, movl %es, %ebx
+	WANT %ebx, $0x18
+	/* the GDT edited in place (no lgdt): the next load sees it */
+	andb $0x7f, gdt_s + 0x20 + 5    /* 0x20 not present */
+	BADLOAD 0x20, 11, PV CLS_SEG_LOAD, 5, 2, movl %eax, %es
+	orb $0x80, gdt_s + 0x20 + 5
+	movl $0x20, %eax
+	PV CLS_SEG_LOAD, 5, 2, movl %eax, %es
+	PV CLS_SEG_READ, 5, 2, movl %es, %ebx
+	WANT %ebx, $0x20
+	/* a GDT the stub cannot read (outside RAM): its frame is undone and
+	 * the runtime loads as before (reads there are all ones) */
+	PV CLS_LOAD_DT, 7, 7, lgdt gdtr_far
+	movl $0x5a5a, %edx
+	movl $0x20, %eax
+	stc
+	PV CLS_SEG_LOAD, 5, 2, movl %eax, %es
+	jnc segs_fail
+	WANT %edx, $0x5a5a
+	WANT %eax, $0x20
+	PV CLS_LOAD_DT, 7, 7, lgdt gdtr_s
+	PV CLS_SEG_READ, 5, 2, movl %es, %ebx
+	WANT %ebx, $0x20
+	movl $0x18, %eax
+	PV CLS_SEG_LOAD, 5, 2, movl %eax, %ds
+	PV CLS_SEG_LOAD, 5, 2, movl %eax, %es
+	ret
+segs_fail:
+	movl $0x18, %eax
+	PV CLS_SEG_LOAD, 5, 2, movl %eax, %ds
+	movl $msg_segsfail, %esi
+	call puts
+	movb $1, %al
+	PV CLS_IO, 5, 2, outb %al, $0xf4
+h_fault11:
+	movl $11, fault_vec
+	jmp 1f
+h_fault13:
+	movl $13, fault_vec
+1:	popl fault_err
+	pushl %eax
+	movl fault_resume, %eax
+	movl %eax, 4(%esp)
+	popl %eax
+	PV CLS_IRET, 5, 1, iret
+	.data
+	.balign 8
+gdt_s:	.quad 0
+	.quad 0
+	.quad 0x00cf9a000000ffff        /* 0x10 code */
+	.quad 0x00cf92000000ffff        /* 0x18 data */
+	.quad 0x00cf92000000ffff        /* 0x20 data */
+	.quad 0x00cf12000000ffff        /* 0x28 data, not present */
+	.quad 0x0000820000000000        /* 0x30 system (LDT) */
+	.quad 0x00cf92000000ffff        /* 0x38 data, the last */
+gdtr_s:	.word 8 * 8 - 1
+	.long gdt_s
+gdtr_far: .word 8 * 8 - 1
+	.long 0x20000000
+fault_vec: .long 0
+fault_err: .long 0
+fault_resume: .long 0
+msg_segs: .asciz "tiny: segment loads ok\n"
+msg_segsfail: .asciz "tiny: segment loads FAILED\n"
+	.text
 #endif
 
 #if MODE == MODE_USERTLS
