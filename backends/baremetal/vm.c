@@ -93,6 +93,8 @@ static unsigned win_slots = BM_WIN_SLOTS;   /* bm.winslots=N: fewer */
 static uint16_t win_chunk[BM_WIN_SLOTS];
 static uint32_t win_used[BM_WIN_SLOTS], win_clock;
 static uint8_t win_pin[BM_WIN_SLOTS], win_loading;
+static uint32_t win_last = ~0u;       /* chunk of the latest request */
+static uint32_t win_last_va;          /* where it is mapped */
 static uint8_t chunk_slot[(BM_GUEST_MEM_MAX << 20) >> BM_CHUNK_SHIFT];
 uint32_t bm_win_remaps;
 static void win_map(unsigned s, unsigned c);
@@ -176,6 +178,8 @@ static unsigned win_slot(unsigned c, unsigned n)
 		win_pin[s + j] = win_loading;
 	}
 	win_clock++;
+	win_last = n == 1 ? c : ~0u;
+	win_last_va = BM_WIN + (s << BM_CHUNK_SHIFT);
 	return s;
 }
 
@@ -185,6 +189,18 @@ void *ab_backend_gpa(struct ab_vm *vm, uint32_t gpa, uint32_t len)
 		return NULL;
 	unsigned c = gpa >> BM_CHUNK_SHIFT;
 	unsigned n = ((gpa + (len ? len - 1 : 0)) >> BM_CHUNK_SHIFT) - c + 1;
+	uint32_t off = gpa & ((1u << BM_CHUNK_SHIFT) - 1);
+	if (c == win_last && n == 1)    /* already the most recent: no writes */
+		return (void *)(uintptr_t)(win_last_va + off);
+	unsigned h = chunk_slot[c];
+	if (n == 1 && h != WIN_NONE && !win_loading) {     /* mapped: stamp */
+		if (!(read_cr0() & CR0_WP)) {
+			win_used[h] = win_clock++;
+			win_last = c;
+			win_last_va = BM_WIN + (h << BM_CHUNK_SHIFT);
+		}
+		return (void *)(uintptr_t)(BM_WIN + (h << BM_CHUNK_SHIFT) + off);
+	}
 	if (n > win_slots)
 		bm_panic("guest-RAM access [0x%x, +0x%x) larger than the "
 			 "monitor's %u MiB window", gpa, len,
@@ -192,8 +208,7 @@ void *ab_backend_gpa(struct ab_vm *vm, uint32_t gpa, uint32_t len)
 	unsigned s = win_slot(c, n);
 	if (s == WIN_NONE)
 		return NULL;
-	return (void *)(uintptr_t)(BM_WIN + (s << BM_CHUNK_SHIFT) +
-				   (gpa & ((1u << BM_CHUNK_SHIFT) - 1)));
+	return (void *)(uintptr_t)(BM_WIN + (s << BM_CHUNK_SHIFT) + off);
 }
 
 /* Load-time allocations come from whole pool pages, never freed. */
