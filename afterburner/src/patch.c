@@ -134,18 +134,21 @@ static void emit_inline(struct emit *e, const struct pv_insn *in)
 
 /* ---- segment fast stubs ---------------------------------------------
  * Block layout (offsets from the block start, fixed so that a site's stub
- * is found without a table): */
+ * is found without a table).  k: 0 ES, 1 DS, 2 FS, 3 GS. */
 #define SEG_PUSH(n)      (0x000u + 16u * (n))           /* n 0..5 */
 #define SEG_MOVR(n, r)   (0x060u + 16u * (8u * (n) + (r)))
-#define SEG_POP(k)       (0x360u + 48u * (k))           /* k 0 ES, 1 DS */
-#define SEG_MOVW(k, r)   (0x3c0u + 48u * (8u * (k) + (r)))
-#define SEG_CHECK        0x6c0u
-#define SH_SEL(n)   (AB_WEDGE_SHARED + \
-		     (uint32_t)__builtin_offsetof(struct ab_shared, sel) + 4 * (n))
-#define SH_GDT_BASE (AB_WEDGE_SHARED + \
-		     (uint32_t)__builtin_offsetof(struct ab_shared, gdt_base))
-#define SH_GDT_LIM  (AB_WEDGE_SHARED + \
-		     (uint32_t)__builtin_offsetof(struct ab_shared, gdt_limit))
+#define SEG_POP(k)       (0x360u + 48u * (k))
+#define SEG_MOVW(k, r)   (0x420u + 48u * (8u * (k) + (r)))
+#define SEG_CHECK        0xa20u                         /* DS, ES */
+#define SEG_CHECKB(j)    (0xa60u + 0x60u * (j))         /* FS, GS */
+#define SEG_DESC_READ    0x21u   /* in each check: the first read */
+#define SH_OFF(f)   (AB_WEDGE_SHARED + \
+		     (uint32_t)__builtin_offsetof(struct ab_shared, f))
+#define SH_SEL(n)   (SH_OFF(sel) + 4 * (n))
+#define SH_BASE(j)  (SH_OFF(seg_base) + 4 * (j))
+#define SH_EXP(j, w) (SH_OFF(seg_exp) + 8 * (j) + 4 * (w))
+
+static const uint8_t seg_k[4] = { AB_SEG_ES, AB_SEG_DS, 4, 5 };
 
 /* A new emit at block offset off of a block linked at link. */
 static struct emit at(uint8_t *buf, uint32_t link, uint32_t off)
@@ -157,6 +160,20 @@ static void jmp_to(struct emit *e, uint32_t target)     /* jmp rel32 */
 {
 	b(e, 0xe9);
 	d32(e, target - (e->link + e->n + 4));
+}
+
+/* A forward short jump: jcc opcode now, its target later (land). */
+static unsigned jcc(struct emit *e, uint8_t op)
+{
+	b(e, op);
+	b(e, 0);
+	return e->n - 1;
+}
+
+static void land(struct emit *e, unsigned at_byte)
+{
+	if (at_byte < e->max)
+		e->p[at_byte] = (uint8_t)(e->n - at_byte - 1);
 }
 
 /* push (%esp); pushl sel[n]; popl 4(%esp); ret: the selector, zero-
@@ -175,55 +192,99 @@ static void seg_movr_stub(struct emit *e, unsigned n, unsigned reg)
 	b(e, 0xc3);                         /* movl sel[n], %reg; ret */
 }
 
-/* pushfl; push %eax; push %edx; movzwl SRC, %eax; call check; jnz slow;
- * movl %eax, sel[n]; pop %edx; pop %eax; popfl; ret [$4];
- * slow: pop %edx; pop %eax; popfl; jmp AB_WEDGE_STUBS.
- * SRC: 16(%esp) (the pop's slot) when reg < 0, else %reg16. */
+/* pushfl; push %eax; push %ecx; push %edx; movzwl SRC, %eax; call check;
+ * jnz slow; movl %eax, sel[n]; pop %edx; pop %ecx; pop %eax; popfl;
+ * ret [$4]; slow: pop %edx; pop %ecx; pop %eax; popfl; jmp
+ * AB_WEDGE_STUBS.  SRC: 20(%esp) (the pop's slot) when reg < 0, else
+ * %reg16.  Every load stub has this frame (ab_patch_seg_unwind). */
 static void seg_load_stub(struct emit *e, unsigned n, int reg,
 			  uint32_t check)
 {
-	b(e, 0x9c); b(e, 0x50); b(e, 0x52);
+	b(e, 0x9c); b(e, 0x50); b(e, 0x51); b(e, 0x52);
 	b(e, 0x0f); b(e, 0xb7);
 	if (reg < 0) {
-		b(e, 0x44); b(e, 0x24); b(e, 0x10);
+		b(e, 0x44); b(e, 0x24); b(e, 0x14);
 	} else {
 		b(e, (uint8_t)(0xc0 | reg));
 	}
 	call_to(e, check);
-	b(e, 0x75); b(e, 0x0b);
+	unsigned slow = jcc(e, 0x75);
 	b(e, 0xa3); d32(e, SH_SEL(n));
-	b(e, 0x5a); b(e, 0x58); b(e, 0x9d);
+	b(e, 0x5a); b(e, 0x59); b(e, 0x58); b(e, 0x9d);
 	if (reg < 0) {
 		b(e, 0xc2); b(e, 0x04); b(e, 0x00);
 	} else {
-		b(e, 0xc3); b(e, 0x90); b(e, 0x90);
+		b(e, 0xc3);
 	}
-	b(e, 0x5a); b(e, 0x58); b(e, 0x9d);
+	land(e, slow);
+	b(e, 0x5a); b(e, 0x59); b(e, 0x58); b(e, 0x9d);
 	jmp_to(e, AB_WEDGE_STUBS);
 }
 
-/* %eax = selector; ZF=1 if the emulator's seg_check would accept it for
- * DS/ES: null, or TI=0, (sel|7) <= gdt_limit, descriptor S and P set.
- * Clobbers %edx.  Anything else (LDT, beyond the limit, system or not
- * present) returns ZF=0 and the site goes to the runtime. */
-static void seg_check_stub(struct emit *e)
+/* The common start of the checks (%eax = selector; clobbers %ecx %edx,
+ * ZF=1 accept): a null selector goes to *null_at; an LDT one returns
+ * ZF=0; beyond the GDT limit jumps to *fail_at; else %edx = the
+ * descriptor's address. */
+static void check_head(struct emit *e, unsigned *null_at,
+		       unsigned *ldt_at, unsigned *fail_at)
 {
 	b(e, 0xa9); d32(e, 0xfffc);                    /* test $~3, %eax */
-	b(e, 0x74); b(e, 0x29);                        /* jz done */
+	*null_at = jcc(e, 0x74);                       /* jz null */
 	b(e, 0xa8); b(e, 0x04);                        /* test $4, %al */
-	b(e, 0x75); b(e, 0x25);                        /* jnz done */
+	*ldt_at = jcc(e, 0x75);                        /* jnz done */
 	b(e, 0x89); b(e, 0xc2);                        /* mov %eax, %edx */
 	b(e, 0x83); b(e, 0xca); b(e, 0x07);            /* or $7, %edx */
-	b(e, 0x3b); b(e, 0x15); d32(e, SH_GDT_LIM);    /* cmp lim, %edx */
-	b(e, 0x77); b(e, 0x19);                        /* ja fail */
+	b(e, 0x3b); b(e, 0x15); d32(e, SH_OFF(gdt_limit));
+	*fail_at = jcc(e, 0x77);                       /* ja fail */
 	b(e, 0x83); b(e, 0xe2); b(e, 0xf8);            /* and $~7, %edx */
-	b(e, 0x03); b(e, 0x15); d32(e, SH_GDT_BASE);   /* add base, %edx */
-	b(e, 0x8b); b(e, 0x52); b(e, 0x04);            /* mov 4(%edx),%edx */
-	b(e, 0x81); b(e, 0xe2); d32(e, 0x9000);        /* and $S|P, %edx */
-	b(e, 0x81); b(e, 0xfa); d32(e, 0x9000);        /* cmp $S|P, %edx */
-	b(e, 0xc3);                                    /* done: ret */
-	b(e, 0x85); b(e, 0xe4);                        /* fail: test %esp */
+	b(e, 0x03); b(e, 0x15); d32(e, SH_OFF(gdt_base));
+}
+
+static void check_fail(struct emit *e, unsigned fail_at)
+{
+	land(e, fail_at);
+	b(e, 0x85); b(e, 0xe4);                        /* test %esp: ZF=0 */
 	b(e, 0xc3);
+}
+
+/* DS/ES: what the emulator's seg_check accepts - null, or TI=0,
+ * (sel|7) <= gdt_limit, descriptor S and P set.  Anything else (LDT,
+ * beyond the limit, system or not present) returns ZF=0. */
+static void seg_check_stub(struct emit *e)
+{
+	unsigned null_at, ldt_at, fail_at;
+	check_head(e, &null_at, &ldt_at, &fail_at);
+	b(e, 0x8b); b(e, 0x4a); b(e, 0x04);            /* mov 4(%edx),%ecx */
+	b(e, 0x81); b(e, 0xe1); d32(e, 0x9000);        /* and $S|P, %ecx */
+	b(e, 0x81); b(e, 0xf9); d32(e, 0x9000);        /* cmp $S|P, %ecx */
+	land(e, null_at);
+	land(e, ldt_at);
+	b(e, 0xc3);
+	check_fail(e, fail_at);
+}
+
+/* FS/GS (j 0/1): as above, and the descriptor's base must be the one the
+ * backend already uses (seg_base[j]; seg_exp[j] holds it in descriptor
+ * form with S|P), so that the real state needs no change.  Null: only
+ * when that base is 0. */
+static void seg_checkb_stub(struct emit *e, unsigned j)
+{
+	unsigned null_at, ldt_at, fail_at;
+	check_head(e, &null_at, &ldt_at, &fail_at);
+	b(e, 0x8b); b(e, 0x4a); b(e, 0x04);            /* mov 4(%edx),%ecx */
+	b(e, 0x81); b(e, 0xe1); d32(e, 0xff0090ff);    /* and base|S|P */
+	b(e, 0x3b); b(e, 0x0d); d32(e, SH_EXP(j, 1));  /* cmp exp_hi */
+	unsigned ne = jcc(e, 0x75);
+	b(e, 0x8b); b(e, 0x0a);                        /* mov (%edx),%ecx */
+	b(e, 0x81); b(e, 0xe1); d32(e, 0xffff0000);
+	b(e, 0x3b); b(e, 0x0d); d32(e, SH_EXP(j, 0));  /* cmp exp_lo */
+	land(e, ne);
+	land(e, ldt_at);
+	b(e, 0xc3);
+	land(e, null_at);
+	b(e, 0x83); b(e, 0x3d); d32(e, SH_BASE(j)); b(e, 0x00);
+	b(e, 0xc3);                                    /* ZF: base == 0 */
+	check_fail(e, fail_at);
 }
 
 void ab_patch_seg_stubs(uint8_t *buf, uint32_t link)
@@ -240,18 +301,22 @@ void ab_patch_seg_stubs(uint8_t *buf, uint32_t link)
 				seg_movr_stub(&e, n, r);
 		}
 	}
-	for (unsigned k = 0; k < 2; k++) {
-		unsigned n = k ? AB_SEG_DS : AB_SEG_ES;
+	for (unsigned k = 0; k < 4; k++) {
+		uint32_t check = link + (k < 2 ? SEG_CHECK : SEG_CHECKB(k - 2));
 		e = at(buf, link, SEG_POP(k));
-		seg_load_stub(&e, n, -1, link + SEG_CHECK);
+		seg_load_stub(&e, seg_k[k], -1, check);
 		for (unsigned r = 0; r < 8; r++) {
 			e = at(buf, link, SEG_MOVW(k, r));
 			if (r != 4)
-				seg_load_stub(&e, n, (int)r, link + SEG_CHECK);
+				seg_load_stub(&e, seg_k[k], (int)r, check);
 		}
 	}
 	e = at(buf, link, SEG_CHECK);
 	seg_check_stub(&e);
+	for (unsigned j = 0; j < 2; j++) {
+		e = at(buf, link, SEG_CHECKB(j));
+		seg_checkb_stub(&e, j);
+	}
 }
 
 /* The segment register a push/pop opcode names (0..5), or 6. */
@@ -277,23 +342,35 @@ int ab_patch_seg_stub(const struct pv_insn *in)
 	if (in->cls != PV_CLASS_SEG_LOAD)
 		return -1;
 	unsigned n = movr ? in->reg : seg_of_stack_op(in);
-	if (n != AB_SEG_ES && n != AB_SEG_DS)
-		return -1;                      /* SS, FS, GS: the runtime */
-	unsigned k = n == AB_SEG_DS;
-	return (int)(movr ? SEG_MOVW(k, in->rm) : SEG_POP(k));
+	for (unsigned k = 0; k < 4; k++)
+		if (seg_k[k] == n)
+			return (int)(movr ? SEG_MOVW(k, in->rm) : SEG_POP(k));
+	return -1;                              /* SS, CS: the runtime */
 }
 
-/* At AB_SEGSTUB_GDT_READ: [esp] check's return, then the saved %edx,
- * %eax, eflags and the site's return address. */
+int ab_patch_seg_fault_point(uint32_t off)
+{
+	if (off == SEG_CHECK + SEG_DESC_READ)
+		return 1;
+	for (unsigned j = 0; j < 2; j++)
+		if (off == SEG_CHECKB(j) + SEG_DESC_READ ||
+		    off == SEG_CHECKB(j) + SEG_DESC_READ + 17)
+			return 1;
+	return 0;
+}
+
+/* At a descriptor read: [esp] check's return, then the saved %edx,
+ * %ecx, %eax, eflags and the site's return address. */
 int ab_patch_seg_unwind(struct ab_vcpu *v, struct ab_regs *r)
 {
-	uint32_t f[4], e, va;
+	uint32_t f[5], e, va;
 	if (ab_vcpu_read(v, r->esp, f, sizeof f, 0, &e, &va) < 0)
 		return -1;
 	r->edx = f[1];
-	r->eax = f[2];
-	r->eflags = (f[3] & ~0x200u) | 2;
-	r->esp += 16;
+	r->ecx = f[2];
+	r->eax = f[3];
+	r->eflags = (f[4] & ~0x200u) | 2;
+	r->esp += 20;
 	return 0;
 }
 

@@ -105,16 +105,27 @@ static void segs_out(struct ab_vm *vm)
 	sh->sel[0] = r->es; sh->sel[1] = r->cs; sh->sel[2] = r->ss;
 	sh->sel[3] = r->ds; sh->sel[4] = r->fs; sh->sel[5] = r->gs;
 	sh->gdt_base = base;
-	sh->gdt_limit = base >= 0x1000 &&
+	sh->gdt_limit = base >= 0x1000 && !(base & 7) &&
 			(uint64_t)base + lim < AB_WEDGE_BASE ? lim : 0;
+	for (unsigned j = 0; j < 2; j++) {
+		uint32_t b = j ? vm->gs_base : vm->fs_base;
+		sh->seg_base[j] = b;
+		sh->seg_exp[j][0] = b << 16;
+		sh->seg_exp[j][1] = (b & 0xff000000u) | (b >> 16 & 0xff) |
+				    0x9000;
+	}
 }
 
-/* Every exit from guest kernel mode: DS/ES as the fast stubs left them
- * (the only virtual selectors they change). */
+/* Every exit from guest kernel mode: DS/ES/FS/GS as the fast stubs left
+ * them (the only virtual selectors they change; the FS/GS bases stay:
+ * the stubs load only selectors whose base is the current one). */
 static void kernel_segs_in(struct ab_vm *vm)
 {
-	vm->r.es = (uint16_t)vm->vcpu.sh->sel[AB_SEG_ES];
-	vm->r.ds = (uint16_t)vm->vcpu.sh->sel[AB_SEG_DS];
+	const struct ab_shared *sh = vm->vcpu.sh;
+	vm->r.es = (uint16_t)sh->sel[AB_SEG_ES];
+	vm->r.ds = (uint16_t)sh->sel[AB_SEG_DS];
+	vm->r.fs = (uint16_t)sh->sel[4];
+	vm->r.gs = (uint16_t)sh->sel[5];
 }
 
 static void regs_out(struct ab_vm *vm, ucontext_t *uc)
@@ -218,10 +229,11 @@ static int phys_site_call(struct ab_vm *vm, uint64_t addr)
  * emulate the site, which raises what it always did. */
 static int seg_stub_fault(struct ab_vm *vm)
 {
-	uint32_t at = AB_WEDGE_STUBS + HO_STUB_SEG + AB_SEGSTUB_GDT_READ;
-	if (vm->cpl != 0 || (vm->r.eip != at &&
-	    !(vm->alias_mapped && vm->r.eip == at - AB_WEDGE_STUBS +
-	      vm->stub_alias)))
+	uint32_t off = vm->r.eip - (AB_WEDGE_STUBS + HO_STUB_SEG);
+	if (off >= AB_SEGSTUB_SIZE && vm->alias_mapped)
+		off = vm->r.eip - vm->stub_alias - HO_STUB_SEG;
+	if (vm->cpl != 0 || off >= AB_SEGSTUB_SIZE ||
+	    !ab_patch_seg_fault_point(off))
 		return 0;
 	if (ab_patch_seg_unwind(&vm->vcpu, &vm->r) < 0)
 		ab_vcpu_kill(&vm->vcpu, &vm->r, "segment stub with an "

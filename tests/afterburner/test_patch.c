@@ -356,6 +356,7 @@ Test(patch, shared_page_layout_keeps_old_offsets)
 	cr_assert_eq(offsetof(struct ab_shared, cr), 4);
 	cr_assert_eq(offsetof(struct ab_shared, stub), 0x18);
 	cr_assert_eq(offsetof(struct ab_shared, sel), 0x98);
+	cr_assert_eq(offsetof(struct ab_shared, seg_exp), 0xc0);
 	cr_assert_leq(sizeof(struct ab_shared), 0x400u,
 		      "the bare-metal monitor owns the page from 0x400");
 }
@@ -374,15 +375,15 @@ Test(patch, seg_stub_choice)
 	cr_assert_eq(stub_of(mov_ds_ecx, 2), 0x60 + 16 * (8 * 3 + 1));
 	cr_assert_eq(stub_of(pop_es, 1), 0x360);
 	cr_assert_eq(stub_of(pop_ds, 1), 0x390);
-	cr_assert_eq(stub_of(mov_ax_ds, 2), 0x3c0 + 48 * 8);
-	cr_assert_eq(stub_of(mov_dx_es, 2), 0x3c0 + 48 * 2);
+	cr_assert_eq(stub_of(pop_fs, 2), 0x3c0);
+	cr_assert_eq(stub_of(mov_ax_ds, 2), 0x420 + 48 * 8);
+	cr_assert_eq(stub_of(mov_dx_es, 2), 0x420 + 48 * 2);
+	cr_assert_eq(stub_of(mov_ax_fs, 2), 0x420 + 48 * 16);
 	/* no fast form: the runtime keeps these */
-	cr_assert_eq(stub_of(pop_fs, 2), -1);
 	cr_assert_eq(stub_of(pop_ss, 1), -1);
 	cr_assert_eq(stub_of(mov_sp_ds, 2), -1);
 	cr_assert_eq(stub_of(mov_mem_ds, 2), -1);
 	cr_assert_eq(stub_of(mov16_ax_ds, 3), -1);
-	cr_assert_eq(stub_of(mov_ax_fs, 2), -1);
 	cr_assert_eq(stub_of(mov_ds_mem, 2), -1);
 	cr_assert_eq(stub_of(push16_ds, 2), -1);
 }
@@ -414,43 +415,49 @@ Test(patch, seg_load_stub_bytes)
 	ab_patch_seg_stubs(blk, SEGLINK);
 	/* pop %ds */
 	const uint8_t *p = blk + 0x390;
-	static const uint8_t pro[] = { 0x9c, 0x50, 0x52, 0x0f, 0xb7, 0x44,
-				       0x24, 0x10, 0xe8 };
+	static const uint8_t pro[] = { 0x9c, 0x50, 0x51, 0x52, 0x0f, 0xb7,
+				       0x44, 0x24, 0x14, 0xe8 };
 	cr_assert_eq(memcmp(p, pro, sizeof pro), 0);
-	cr_assert_eq(seg_rel(blk, 0x390 + 8), SEGLINK + 0x6c0, "call check");
-	cr_assert_eq(p[13], 0x75, "jnz slow");
-	unsigned slow = 15 + p[14];
-	cr_assert_eq(p[15], 0xa3);
-	cr_assert_eq(u32_at(p + 16), SHSEL(3));
-	static const uint8_t ok[] = { 0x5a, 0x58, 0x9d, 0xc2, 0x04, 0x00 };
-	cr_assert_eq(memcmp(p + 20, ok, sizeof ok), 0, "ret $4");
-	cr_assert_eq(slow, 26u);
-	cr_assert_eq(memcmp(p + slow, ok, 3), 0);
-	cr_assert_eq(p[slow + 3], 0xe9);
-	cr_assert_eq(seg_rel(blk, 0x390 + slow + 3), AB_WEDGE_STUBS,
+	cr_assert_eq(seg_rel(blk, 0x390 + 9), SEGLINK + 0xa20, "call check");
+	cr_assert_eq(p[14], 0x75, "jnz slow");
+	unsigned slow = 16 + p[15];
+	cr_assert_eq(p[16], 0xa3);
+	cr_assert_eq(u32_at(p + 17), SHSEL(3));
+	static const uint8_t ok[] = { 0x5a, 0x59, 0x58, 0x9d, 0xc2, 0x04,
+				      0x00 };
+	cr_assert_eq(memcmp(p + 21, ok, sizeof ok), 0, "ret $4");
+	cr_assert_eq(slow, 28u);
+	cr_assert_eq(memcmp(p + slow, ok, 4), 0);
+	cr_assert_eq(p[slow + 4], 0xe9);
+	cr_assert_eq(seg_rel(blk, 0x390 + slow + 4), AB_WEDGE_STUBS,
 		     "slow path: the runtime emulates the site");
 	/* mov %ecx, %es: movzwl %cx, %eax; plain ret */
-	p = blk + 0x3c0 + 48 * 1;
-	cr_assert_eq(p[3], 0x0f);
-	cr_assert_eq(p[5], 0xc1);
-	cr_assert_eq(p[11], 0x75);
-	cr_assert_eq(u32_at(p + 14), SHSEL(0));
-	cr_assert_eq(p[21], 0xc3);
+	p = blk + 0x420 + 48 * 1;
+	cr_assert_eq(p[4], 0x0f);
+	cr_assert_eq(p[6], 0xc1);
+	cr_assert_eq(p[12], 0x75);
+	cr_assert_eq(u32_at(p + 15), SHSEL(0));
+	cr_assert_eq(p[23], 0xc3);
+	/* pop %gs: its own check, with the base */
+	cr_assert_eq(seg_rel(blk, 0x3f0 + 9), SEGLINK + 0xac0);
+	cr_assert_eq(u32_at(blk + 0x3f0 + 17), SHSEL(5));
 }
 
 Test(patch, seg_check_bytes)
 {
 	static uint8_t blk[AB_SEGSTUB_SIZE];
 	ab_patch_seg_stubs(blk, SEGLINK);
-	const uint8_t *c = blk + 0x6c0;
+	const uint8_t *c = blk + 0xa20;
 	uint32_t lim = AB_WEDGE_SHARED +
 		(uint32_t)offsetof(struct ab_shared, gdt_limit);
 	uint32_t base = AB_WEDGE_SHARED +
 		(uint32_t)offsetof(struct ab_shared, gdt_base);
 	/* the fault point the backends unwind at */
-	const uint8_t *rd = blk + AB_SEGSTUB_GDT_READ;
+	const uint8_t *rd = c + 0x21;
+	cr_assert(ab_patch_seg_fault_point(0xa20 + 0x21));
+	cr_assert(!ab_patch_seg_fault_point(0xa20 + 0x20));
 	cr_assert_eq(rd[0], 0x8b);
-	cr_assert_eq(rd[1], 0x52);
+	cr_assert_eq(rd[1], 0x4a);
 	cr_assert_eq(rd[2], 0x04);
 	cr_assert_eq(u32_at(c + 1), 0xfffcu, "null test");
 	cr_assert_eq(u32_at(c + 0x12), lim);
@@ -480,17 +487,51 @@ Test(patch, seg_site_calls_its_stub)
 	cr_assert_eq(rel_at(out, 0), SEGLINK + 0x390);
 }
 
+Test(patch, seg_check_base_bytes)
+{
+	static uint8_t blk[AB_SEGSTUB_SIZE];
+	ab_patch_seg_stubs(blk, SEGLINK);
+	for (unsigned j = 0; j < 2; j++) {
+		const uint8_t *c = blk + 0xa60 + 0x60 * j;
+		uint32_t sh = AB_WEDGE_SHARED;
+		uint32_t exp = sh + (uint32_t)offsetof(struct ab_shared, seg_exp)
+			       + 8 * j;
+		uint32_t base = sh + (uint32_t)offsetof(struct ab_shared,
+							 seg_base) + 4 * j;
+		cr_assert_eq(c[0x21], 0x8b, "mov 4(%%edx), %%ecx");
+		cr_assert_eq(c[0x22], 0x4a);
+		cr_assert_eq(u32_at(c + 0x26), 0xff0090ffu, "base|S|P mask");
+		cr_assert_eq(u32_at(c + 0x2c), exp + 4);
+		cr_assert_eq(c[0x30], 0x75);
+		cr_assert_eq(c[0x32], 0x8b, "mov (%%edx), %%ecx");
+		cr_assert_eq(c[0x33], 0x0a);
+		cr_assert(ab_patch_seg_fault_point(0xa60 + 0x60 * j + 0x21));
+		cr_assert(ab_patch_seg_fault_point(0xa60 + 0x60 * j + 0x32));
+		cr_assert_eq(u32_at(c + 0x36), 0xffff0000u);
+		cr_assert_eq(u32_at(c + 0x3c), exp);
+		unsigned ret = 0x32 + c[0x31];
+		cr_assert_eq(ret, 0x40u);
+		cr_assert_eq(c[ret], 0xc3);
+		/* null: cmpl $0, seg_base[j]; ret */
+		unsigned null = 7 + c[6];
+		cr_assert_eq(null, ret + 1);
+		cr_assert_eq(c[null], 0x83);
+		cr_assert_eq(u32_at(c + null + 2), base);
+		cr_assert_eq(c[null + 7], 0xc3);
+	}
+}
+
 Test(patch, seg_unwind_restores_the_entry_frame)
 {
-	/* [esp] check's return, edx, eax, eflags, the site's return */
-	const uint32_t frame[5] = { SEGLINK + 0x3a0, 0x1111, 0x2222,
+	/* [esp] check's return, edx, ecx, eax, eflags, the site's return */
+	const uint32_t frame[6] = { SEGLINK + 0x3a0, 0x1111, 0x3333, 0x2222,
 				    0x283, LINK + 5 };
-	struct ab_regs r = { .esp = 0x8000, .eip = SEGLINK +
-			     AB_SEGSTUB_GDT_READ };
+	struct ab_regs r = { .esp = 0x8000, .eip = SEGLINK + 0xa41 };
 	memcpy(fb_vm.ram + 0x8000, frame, sizeof frame);
 	cr_assert_eq(ab_patch_seg_unwind(&fb_vcpu, &r), 0);
 	cr_assert_eq(r.edx, 0x1111);
+	cr_assert_eq(r.ecx, 0x3333);
 	cr_assert_eq(r.eax, 0x2222);
 	cr_assert_eq(r.eflags, 0x83, "IF stays virtual");
-	cr_assert_eq(r.esp, 0x8010);
+	cr_assert_eq(r.esp, 0x8014);
 }

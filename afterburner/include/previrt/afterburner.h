@@ -190,20 +190,24 @@ int ab_patch_can_inline(const struct pv_insn *in);
  * stub pages (AB_SEGSTUB_SIZE bytes, running at guest address link) and
  * point segment sites at with AB_SITE_CALL.  Reads (push sreg, mov sreg
  * to a 32-bit register) take the virtual selector from sh->sel; loads of
- * DS/ES (pop, mov from a 32-bit register) accept a null selector or a GDT
- * selector within sh->gdt_limit whose descriptor (read at sh->gdt_base)
- * is present and a code/data segment - exactly what the emulator checks -
- * and store it in sh->sel; anything else jumps to AB_WEDGE_STUBS, where
- * the runtime emulates the site as before.  Valid only where the real DS
- * and ES need not change with the virtual ones (hosted). */
-#define AB_SEGSTUB_SIZE 0x700u
-#define AB_SEGSTUB_GDT_READ 0x6e1u /* the descriptor read (may fault) */
+ * DS/ES/FS/GS (pop, mov from a 32-bit register) accept a null selector or
+ * a GDT selector within sh->gdt_limit whose descriptor (read at
+ * sh->gdt_base) is present and a code/data segment - exactly what the
+ * emulator checks - and, for FS/GS, whose base is sh->seg_base[] (null:
+ * that base is 0), and store it in sh->sel; anything else jumps to
+ * AB_WEDGE_STUBS, where the runtime emulates the site as before.  Valid
+ * only where the real DS and ES need not change with the virtual ones
+ * and FS/GS only with their bases (hosted). */
+#define AB_SEGSTUB_SIZE 0xb20u
 #define AB_SEG_ES 0
 #define AB_SEG_DS 3
 void ab_patch_seg_stubs(uint8_t *buf, uint32_t link);
 /* Offset in that block of the stub for in, or -1 (no fast form). */
 int ab_patch_seg_stub(const struct pv_insn *in);
-/* A fault at the descriptor read: undo the stub's frame so that r is as
+/* 1 if block offset off is one of the stubs' descriptor reads (which may
+ * fault: the guest GDT is not mapped). */
+int ab_patch_seg_fault_point(uint32_t off);
+/* A fault at a descriptor read: undo the stub's frame so that r is as
  * at the stub's entry ([esp] = the site's return address).  0 or -1. */
 int ab_patch_seg_unwind(struct ab_vcpu *v, struct ab_regs *r);
 /* Find the site a return address ret (as executed: virtual or physical)

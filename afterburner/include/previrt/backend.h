@@ -63,12 +63,14 @@ struct ab_shared {
 	uint32_t stub[32];        /* runtime entry points, filled by backend */
 	/* Appended for the segment fast stubs (ab_patch_seg_stubs), used by
 	 * the hosted backend: it writes them on every guest entry and reads
-	 * sel[AB_SEG_ES/DS] back on every exit from guest kernel mode.  The
+	 * sel[ES DS FS GS] back on every exit from guest kernel mode.  The
 	 * bare-metal monitor keeps its own data from offset 0x400: nothing
 	 * here may reach it. */
 	uint32_t sel[6];          /* virtual ES CS SS DS FS GS, zero-extended */
 	uint32_t gdt_base;        /* virtual GDTR for the fast load check; */
 	uint32_t gdt_limit;       /* 0: no GDT selector passes it */
+	uint32_t seg_base[2];     /* FS, GS bases the backend runs with, */
+	uint32_t seg_exp[2][2];   /* as descriptor words & base|S|P masks */
 };
 _Static_assert(sizeof(struct ab_shared) <= 0x400,
 	       "struct ab_shared must stay below the monitor's 0x400");

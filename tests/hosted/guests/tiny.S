@@ -26,7 +26,8 @@
  *   SEGS    segment sites (the hosted fast stubs, or the runtime with
  *           PREVIRT_HOSTED_NO_SEGSTUBS=1): values read back after mov/pop
  *           loads of DS/ES (null too), flags and scratch registers kept,
- *           reads of FS/GS after runtime loads, the value surviving an
+ *           FS/GS loads (fast only when the base stays, else the runtime
+ *           with the new base seen through %fs:/%gs:), the value surviving an
  *           exit; loads of a not-present (#NP), system, beyond-limit and
  *           LDT selector (#GP) fault with the error code and leave the
  *           register and the stack as they were, also after the GDT entry
@@ -397,6 +398,32 @@ segs_test:
 	PV CLS_SEG_READ, 5, 2, push %gs
 	popl %ecx
 	WANT %ecx, $0x20
+	/* FS / GS with another base: the runtime loads them (new base) */
+	movl $fsdata, %eax
+	movw %ax, gdt_s + 0x38 + 2
+	shrl $16, %eax
+	movb %al, gdt_s + 0x38 + 4
+	movb %ah, gdt_s + 0x38 + 7
+	movl $0x38, %eax
+	PV CLS_SEG_LOAD, 5, 2, movl %eax, %fs
+	PV CLS_SEG_LOAD, 5, 2, movl %eax, %gs
+	movl %fs:0, %ebx
+	WANT %ebx, $0x600dcafe
+	movl %gs:4, %ebx
+	WANT %ebx, $0x0badf00d
+	PV CLS_SEG_READ, 5, 2, movl %gs, %ebx
+	WANT %ebx, $0x38
+	pushl $0x18
+	PV CLS_SEG_LOAD, 5, 2, pop %fs
+	movl %fs:fsdata, %ebx           /* base 0 again */
+	WANT %ebx, $0x600dcafe
+	movl $0x18, %eax
+	PV CLS_SEG_LOAD, 5, 2, movl %eax, %gs
+	movl %gs:fsdata + 4, %ebx
+	WANT %ebx, $0x0badf00d
+	BADLOAD 0x28, 11, PV CLS_SEG_LOAD, 5, 2, movl %eax, %fs
+	PV CLS_SEG_READ, 5, 2, movl %fs, %ebx
+	WANT %ebx, $0x18
 	/* invalid selectors fault as before, DS unchanged */
 	BADLOAD 0x28, 11, PV CLS_SEG_LOAD, 5, 2, movl %eax, %ds
 	BADLOAD 0x30, 13, PV CLS_SEG_LOAD, 5, 2, movl %eax, %ds
@@ -464,11 +491,12 @@ gdt_s:	.quad 0
 	.quad 0x00cf92000000ffff        /* 0x20 data */
 	.quad 0x00cf12000000ffff        /* 0x28 data, not present */
 	.quad 0x0000820000000000        /* 0x30 system (LDT) */
-	.quad 0x00cf92000000ffff        /* 0x38 data, the last */
+	.quad 0x00cf92000000ffff        /* 0x38 data, base fsdata, last */
 gdtr_s:	.word 8 * 8 - 1
 	.long gdt_s
 gdtr_far: .word 8 * 8 - 1
 	.long 0x20000000
+fsdata:	.long 0x600dcafe, 0x0badf00d
 fault_vec: .long 0
 fault_err: .long 0
 fault_resume: .long 0
