@@ -29,10 +29,11 @@ uint32_t ho_seg_base(struct ab_vm *vm, uint16_t sel)
 }
 
 /* Every site goes through the runtime's view: the afterburner's inline
- * form where it has one; segment reads, and DS/ES loads, a call to their
- * segment fast stub (HO_STUB_SEG: 32-bit code, no exit unless the load
- * needs the runtime - sound here because the guest kernel's DS and ES
- * are always the real flat 0x2b, whatever the virtual selectors); else a
+ * form where it has one; segment reads, and DS/ES/FS/GS loads, a call to
+ * their segment fast stub (HO_STUB_SEG: 32-bit code, no exit unless the
+ * load needs the runtime - sound here because the guest kernel's DS and
+ * ES are always the real flat 0x2b, whatever the virtual selectors, and
+ * FS/GS too, with the base the stub checks is unchanged); else a
  * call to the one stub (AB_WEDGE_STUBS).  No instruction is exact
  * natively here (the guest kernel runs at CPL 3), so nothing stays
  * NATIVE.  PREVIRT_HOSTED_NO_SEGSTUBS=1 turns the fast stubs off (for
