@@ -32,3 +32,37 @@ puts:	movw $0x3f8, %dx
 	movb $\st, %al
 	outb %al, $0xf4
 	.endm
+
+/* One site as the compiler pass records it (sites.h): the instruction,
+ * NOPs up to pad, an entry at its link address (origin 1, pass). */
+	.macro PV cls, pad, ilen, insn:vararg
+771:	\insn
+	.skip \pad - \ilen, 0x90
+	.pushsection .previrt.sites, "", @progbits
+	.long 771b
+	.byte \pad, \ilen, \cls, 1
+	.popsection
+	.endm
+
+/* Paging on from the physical entry: one page table mapping 0..4 MiB at
+ * 0 and at KERNBASE with PTE flags \flags (pt, pd: the guest's own
+ * page-aligned tables), CR3, CR0.PG|WP, then continue at label high. */
+	.macro paging_on flags
+	movl $PHYS(pt), %edi
+	movl $\flags, %eax
+	movl $1024, %ecx
+1:	movl %eax, (%edi)
+	addl $4, %edi
+	addl $0x1000, %eax
+	loop 1b
+	movl $PHYS(pt) + \flags, %eax
+	movl %eax, PHYS(pd)
+	movl %eax, PHYS(pd) + 768 * 4
+	movl $PHYS(pd), %eax
+	movl %eax, %cr3
+	movl %cr0, %eax
+	orl $0x80010000, %eax
+	movl %eax, %cr0
+	movl $high, %eax
+	jmp *%eax
+	.endm

@@ -16,23 +16,7 @@ start:
 	movl $PHYS(m_hello), %esi
 	call puts
 	/* page table: 0..4 MiB, mapped at 0 and at KERNBASE; no A/D set */
-	movl $PHYS(pt), %edi
-	movl $0x003, %eax
-	movl $1024, %ecx
-1:	movl %eax, (%edi)
-	addl $4, %edi
-	addl $0x1000, %eax
-	loop 1b
-	movl $PHYS(pt) + 3, %eax
-	movl %eax, PHYS(pd)
-	movl %eax, PHYS(pd) + 768 * 4
-	movl $PHYS(pd), %eax
-	movl %eax, %cr3
-	movl %cr0, %eax
-	orl $0x80010000, %eax
-	movl %eax, %cr0
-	movl $high, %eax
-	jmp *%eax
+	paging_on 0x003
 high:
 	movl $stack_top, %esp
 	movl $m_paging, %esi

@@ -17,37 +17,12 @@
 #define CLS_IRET  4
 #define NCALLS    1000
 
-.macro PV cls, pad, ilen, insn:vararg
-771:	\insn
-	.skip \pad - \ilen, 0x90
-	.pushsection .previrt.sites, "", @progbits
-	.long 771b
-	.byte \pad, \ilen, \cls, 1
-	.popsection
-.endm
-
 	.text
 	.globl start
 start:
 	movl $PHYS(stack_top), %esp
 	/* 0..4 MiB at 0 and at KERNBASE, user-accessible (U|W|P) */
-	movl $PHYS(pt), %edi
-	movl $0x007, %eax
-	movl $1024, %ecx
-1:	movl %eax, (%edi)
-	addl $4, %edi
-	addl $0x1000, %eax
-	loop 1b
-	movl $PHYS(pt) + 7, %eax
-	movl %eax, PHYS(pd)
-	movl %eax, PHYS(pd) + 768 * 4
-	movl $PHYS(pd), %eax
-	movl %eax, %cr3
-	movl %cr0, %eax
-	orl $0x80010000, %eax
-	movl %eax, %cr0
-	movl $high, %eax
-	jmp *%eax
+	paging_on 0x007
 high:
 	movl $stack_top, %esp
 	/* TSS descriptor (entry 5) from the TSS's address */

@@ -18,15 +18,6 @@
 #define CLS_IO 8
 /* One site as the compiler pass records it (sites.h): the instruction,
  * NOPs up to pad, an entry at its link address. */
-.macro PV cls, pad, ilen, insn:vararg
-771:	\insn
-	.skip \pad - \ilen, 0x90
-	.pushsection .previrt.sites, "", @progbits
-	.long 771b
-	.byte \pad, \ilen, \cls, 1
-	.popsection
-.endm
-
 	.text
 	.globl start
 start:
