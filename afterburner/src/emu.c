@@ -15,7 +15,7 @@
 #define CR0_PE  0x1u
 #define CR0_TS  0x8u
 #define CR0_PG  0x80000000u
-#define CR4_OK  0x0000071cu  /* TSD DE PSE PCE OSFXSR OSXMMEXCPT */
+#define CR4_OK  0x0000079cu  /* TSD DE PSE PGE PCE OSFXSR OSXMMEXCPT */
 
 /* Emulation context: the decoded instruction and where execution goes. */
 struct ex {
@@ -505,10 +505,12 @@ void ab_emu_cpuid(struct ab_vcpu *v, uint32_t leaf, uint32_t sub,
 		  uint32_t out[4])
 {
 	(void)v; (void)sub;
-	/* A plain family-6 CPU: FPU TSC MSR CX8 CMOV MMX FXSR SSE SSE2 (edx)
-	 * and SSE3 (ecx).  No PSE/PAE/PGE/SEP/APIC/... : not implemented. */
+	/* A plain family-6 CPU: FPU TSC MSR CX8 PGE CMOV MMX FXSR SSE SSE2
+	 * (edx) and SSE3 (ecx).  No PSE/PAE/SEP/APIC/... : not implemented.
+	 * PGE costs a backend nothing (flushing global entries too at a CR3
+	 * load is allowed); a backend may keep them (baremetal shadow.c). */
 	static const uint32_t l1_edx = 1u << 0 | 1u << 4 | 1u << 5 | 1u << 8 |
-		1u << 15 | 1u << 23 | 1u << 24 | 1u << 25 | 1u << 26;
+		1u << 13 | 1u << 15 | 1u << 23 | 1u << 24 | 1u << 25 | 1u << 26;
 	out[0] = out[1] = out[2] = out[3] = 0;
 	if (leaf == 0) {
 		out[0] = 1;

@@ -11,6 +11,8 @@
 #define A 0x020u
 #define D 0x040u
 #define PS 0x080u
+#define G  0x100u
+#define SG 0x200u     /* shadow entry, software bit: a global translation */
 #define FRAME 0xfffff000u
 #define PF_P 1u
 #define PF_W 2u
@@ -48,12 +50,16 @@ static uint32_t new_pt(struct bm_mmu *m, unsigned i)
 	m->live[m->nlive++] = (uint16_t)i;
 	m->lo[i] = 1023;
 	m->hi[i] = 0;
+	m->around[i] = 0;
+	m->local[i] = 0;
 	return pt;
 }
 
-/* Shadow table slot i had entry k written. */
-static void touched(struct bm_mmu *m, unsigned i, unsigned k)
+/* Shadow table slot i had entry k written (pte: the new entry). */
+static void touched(struct bm_mmu *m, unsigned i, unsigned k, uint32_t pte)
 {
+	if (!(pte & SG))
+		m->local[i] = 1;
 	if (k < m->lo[i])
 		m->lo[i] = (uint16_t)k;
 	if (k > m->hi[i])
@@ -69,6 +75,20 @@ static void drop_slot(struct bm_mmu *m, uint32_t *pd, unsigned i)
 			m->live[n] = m->live[--m->nlive];
 			break;
 		}
+}
+
+/* Drop the tables holding a non-global entry: what a CR3 load flushes. */
+static void drop_local(struct bm_mmu *m)
+{
+	uint32_t *pd = tab(m, m->root), n = 0;
+	for (uint32_t k = 0; k < m->nlive; k++) {
+		unsigned i = m->live[k];
+		if (m->local[i])
+			drop_pt(m, pd, i);
+		else
+			m->live[n++] = (uint16_t)i;
+	}
+	m->nlive = n;
 }
 
 void bm_mmu_flush(struct bm_mmu *m)
@@ -96,7 +116,7 @@ int bm_mmu_init(struct bm_mmu *m, const struct bm_mmu_env *env,
 	}
 	for (unsigned i = 0; i < BM_MMU_GUEST_PDES; i++)
 		m->gpde[i] = 0;
-	m->paging = 0;
+	m->paging = m->pge = 0;
 	m->gcr3 = 0;
 	for (unsigned i = 0; i < BM_MMU_HINT_AS; i++)
 		m->hints[i].used = m->hints[i].n = 0;
@@ -189,20 +209,23 @@ int bm_mmu_walk(struct bm_mmu *m, uint32_t va, int write, int user,
 }
 
 /* Flags of the shadow PTE for a guest mapping of va: read-only until the
- * guest's entry is dirty, so that the first write is seen. */
+ * guest's entry is dirty, so that the first write is seen; SG if the
+ * guest's translation is global. */
 static uint32_t shadow_flags(struct bm_mmu *m, uint32_t va, int write)
 {
 	if (!m->paging)
 		return P | W;
-	uint32_t *pde = guest_pde(m, va), f = *pde, dirty = D;
+	uint32_t *pde = guest_pde(m, va), f = *pde, dirty = D, global;
 	if (!((f & PS) && m->pse)) {
 		uint32_t pte = guest_table(m, f)[(va >> 12) & 1023];
 		dirty = pte & D;
+		global = pte & G;
 		f &= pte;
 	} else {
 		dirty = f & D;
+		global = f & G;
 	}
-	uint32_t s = P | (f & U);
+	uint32_t s = P | (f & U) | (global && m->pge ? SG : 0);
 	if ((f & W) || (!m->wp && write))
 		s |= (dirty || write) ? W : 0;
 	return s;
@@ -222,7 +245,7 @@ static int install(struct bm_mmu *m, uint32_t va, uint32_t pte)
 		m->gpde[i] = gpde ? *gpde : 0;
 	}
 	tab(m, pd[i] & FRAME)[(va >> 12) & 1023] = pte;
-	touched(m, i, (va >> 12) & 1023);
+	touched(m, i, (va >> 12) & 1023, pte);
 	m->fills++;
 	return BM_PF_FILLED;
 }
@@ -241,10 +264,17 @@ static int fill_stub_alias(struct bm_mmu *m, uint32_t va)
 /* Fault-around: shadow the neighbours of va (same aligned block of
  * BM_MMU_AROUND pages) that the guest has already accessed, so that a
  * fresh address space refills in fewer exits.  Entries the guest never
- * accessed are left alone (their A bit is the CPU's to set). */
+ * accessed are left alone (their A bit is the CPU's to set).  Once per
+ * block and shadow table: after the scan, an entry becomes accessed only
+ * through a fill of its own. */
+_Static_assert(1024 / BM_MMU_AROUND <= 8, "around[] holds one bit per block");
 static void fill_around(struct bm_mmu *m, uint32_t va)
 {
 	uint32_t *pd = tab(m, m->root), first = va & ~(BM_MMU_AROUND * 4096 - 1);
+	uint8_t block = (uint8_t)(1u << (((va >> 12) & 1023) / BM_MMU_AROUND));
+	if (m->around[va >> 22] & block)
+		return;
+	m->around[va >> 22] |= block;
 	uint32_t *spt = tab(m, pd[va >> 22] & FRAME);
 	uint32_t *pde = m->paging ? guest_pde(m, va) : NULL;
 	if (m->paging && (!pde || ((*pde & PS) && m->pse)))
@@ -263,7 +293,7 @@ static void fill_around(struct bm_mmu *m, uint32_t va)
 		if (gpa >= m->ram_size || in_stub_alias(m, a))
 			continue;
 		spt[i] = (m->ram_hpa + gpa) | shadow_flags(m, a, 0);
-		touched(m, va >> 22, i);
+		touched(m, va >> 22, i, spt[i]);
 		m->fills++;
 	}
 }
@@ -322,7 +352,10 @@ static void prefill(struct bm_mmu *m, uint32_t va)
 
 void bm_mmu_load_cr3(struct bm_mmu *m, uint32_t cr3, int paging)
 {
-	bm_mmu_flush(m);
+	if (paging && m->paging && m->pge)
+		drop_local(m);
+	else
+		bm_mmu_flush(m);
 	m->gcr3 = cr3 & FRAME;
 	m->paging = paging;
 	m->cur = paging ? hints_for(m, m->gcr3) : NULL;

@@ -10,12 +10,14 @@
  * directory.  Guest paging off = identity map of guest RAM.  Accessed and
  * dirty bits are set in the guest's entries when a shadow entry is filled;
  * a clean page is shadowed read-only so its first write faults and sets
- * the guest's D bit.  No translation is cached across a CR3 load; what
- * is kept per guest address space is a short list of HINTS (addresses
- * that faulted while it was current), and a CR3 load refills the blocks
- * around them from the guest's tables as they are then (only entries the
- * guest has already accessed, as fault-around does): a speculative TLB
- * fill, never a stale one.
+ * the guest's D bit.  A CR3 load keeps only what a TLB may keep: shadow
+ * tables holding nothing but GLOBAL translations (guest G bit with guest
+ * CR4.PGE; the guest must invlpg or flush them, as on hardware) survive
+ * it; every other table is dropped.  What is kept per guest address space
+ * is a short list of HINTS (addresses that faulted while it was current),
+ * and a CR3 load refills the blocks around them from the guest's tables
+ * as they are then (only entries the guest has already accessed, as
+ * fault-around does): a speculative TLB fill, never a stale one.
  */
 #ifndef BM_SHADOW_H
 #define BM_SHADOW_H
@@ -52,7 +54,8 @@ struct bm_mmu {
 	uint32_t stub_alias;             /* VA of the stubs alias while guest
 					    paging is off, 0 = none */
 	uint32_t stub_hpa;               /* host PA of the stub pages */
-	int paging, pse, wp;             /* guest CR0.PG, CR4.PSE, CR0.WP */
+	int paging, pse, wp, pge;        /* guest CR0.PG, CR4.PSE, CR0.WP,
+					    CR4.PGE */
 	uint32_t gcr3;                   /* guest CR3 (guest-physical) */
 	uint32_t root;                   /* host PA of the shadow directory */
 	uint32_t gpde[BM_MMU_GUEST_PDES];/* guest PDE each shadow PT came from */
@@ -64,6 +67,13 @@ struct bm_mmu {
 	uint16_t live[BM_MMU_GUEST_PDES];
 	uint32_t nlive;
 	uint16_t lo[BM_MMU_GUEST_PDES], hi[BM_MMU_GUEST_PDES];
+	/* Per slot, the fault-around blocks already scanned (bit b: block
+	 * b of 1024 / BM_MMU_AROUND): a block is scanned once per table
+	 * life; what the guest accesses later faults through us anyway. */
+	uint8_t around[BM_MMU_GUEST_PDES];
+	/* Per slot: 1 if its table holds a non-global entry (dropped at a
+	 * CR3 load), 0 if only global ones (kept). */
+	uint8_t local[BM_MMU_GUEST_PDES];
 	uint32_t clean[BM_MMU_CLEAN];    /* zeroed tables (host PA) */
 	uint32_t nclean;
 	struct bm_mmu_hints hints[BM_MMU_HINT_AS];
@@ -84,8 +94,9 @@ enum bm_pf {
 int  bm_mmu_init(struct bm_mmu *m, const struct bm_mmu_env *env,
 		 uint32_t ram_hpa, uint32_t ram_size,
 		 const uint32_t *high_pdes);
-/* New guest CR3 / paging mode: drops every shadow entry, then refills
- * the hinted blocks of that address space (paging on). */
+/* New guest CR3 / paging mode: drops every shadow table but the
+ * all-global ones (all of them when paging is switched on or off), then
+ * refills the hinted blocks of that address space (paging on). */
 void bm_mmu_load_cr3(struct bm_mmu *m, uint32_t cr3, int paging);
 /* Guest invlpg: drop the shadow entry of va (or its whole shadow table
  * if the guest's PDE changed).  The caller flushes the real TLB. */

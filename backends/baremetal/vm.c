@@ -235,6 +235,7 @@ static void mmu_modes(struct ab_vm *vm)
 {
 	vm->mmu.wp = !!(vm->sh->cr[0] & CR0_WP);
 	vm->mmu.pse = !!(vm->sh->cr[4] & 0x10);
+	vm->mmu.pge = !!(vm->sh->cr[4] & 0x80);
 }
 
 void ab_backend_load_cr3(struct ab_vm *vm, uint32_t cr3, int paging)

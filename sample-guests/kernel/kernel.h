@@ -103,6 +103,9 @@ u32 kalloc_free_pages(void);
 #define PTE_P   0x001
 #define PTE_W   0x002
 #define PTE_U   0x004
+#define PTE_A   0x020
+#define PTE_D   0x040
+#define PTE_G   0x100            /* global: kept across CR3 loads (CR4.PGE) */
 #define PTE_COW 0x200            /* software bit: copy-on-write page */
 void vm_init(u32 ram_end);
 u32 *vm_kpgdir(void);

@@ -60,10 +60,25 @@ int vm_alloc_zero(u32 *pgdir, u32 va, u32 flags)
 	return 0;
 }
 
-/* Build the kernel directory: RAM [0, ram_end) at KERNBASE, then load it. */
+/* Global pages if the CPU has them: the direct map never changes, so
+ * CR3 loads need not flush it (what Linux does with PAGE_KERNEL). */
+static u32 vm_global_flag(void)
+{
+	u32 a, b, c, d;
+
+	cpuid(1, &a, &b, &c, &d);
+	if (!(d & CPUID_PGE))
+		return 0;
+	write_cr4(read_cr4() | CR4_PGE);
+	return PTE_G;
+}
+
+/* Build the kernel directory: RAM [0, ram_end) at KERNBASE, then load it.
+ * The direct map is born accessed and dirty (as Linux's PAGE_KERNEL is):
+ * nothing reads those bits, and the CPU need not set them. */
 void vm_init(u32 ram_end)
 {
-	u32 pa;
+	u32 pa, g = vm_global_flag();
 
 	if (ram_end > DIRECTMAX)
 		ram_end = DIRECTMAX;
@@ -71,7 +86,7 @@ void vm_init(u32 ram_end)
 	if (!kpgdir)
 		panic("vm_init: no page for the directory");
 	for (pa = 0; pa < ram_end; pa += PGSIZE)
-		if (vm_map(kpgdir, KERNBASE + pa, pa, PTE_W) < 0)
+		if (vm_map(kpgdir, KERNBASE + pa, pa, PTE_W | PTE_A | PTE_D | g) < 0)
 			panic("vm_init: out of memory at %x", pa);
 	write_cr3(V2P(kpgdir));
 }

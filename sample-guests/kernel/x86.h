@@ -16,6 +16,8 @@
 #define CR0_WP   0x00010000u
 #define CR0_PG   0x80000000u
 #define CR4_DE   0x00000008u
+#define CR4_PGE  0x00000080u
+#define CPUID_PGE (1u << 13)     /* cpuid(1).edx: global pages */
 
 struct dtr {                     /* operand of lgdt/lidt/sgdt/sidt */
 	u16 limit;
