@@ -41,20 +41,18 @@
 #define BM_TRAP_STACK_PAGES 4
 
 /* The backend's words in the shared page (struct ab_shared.stub[], "filled
- * by the backend") and its guest-GDT copy after the struct: what the iret
- * stub (stubs.S) compares before returning to user mode natively.  All
- * guest-writable: a guest that forges them only misleads itself. */
+ * by the backend"): what the iret stub (stubs.S) checks before returning
+ * to user mode natively.  All guest-writable: a guest that forges them
+ * only misleads itself. */
 #define BM_SH_TSS        0     /* guest TSS linear address, 0 = unknown */
 #define BM_SH_ESP1       1     /* guest esp0 now in the real TSS esp1 */
 #define BM_SH_SS1        2     /* guest ss0 (raw) behind the real ss1 */
-#define BM_SH_GDT_BASE   3     /* guest GDT linear address */
-#define BM_SH_GDT_DWORDS 4     /* length of the copy, 0 = take the slow path */
-#define BM_SH_SLOW       5     /* 1: the monitor wants to see the next iret */
+#define BM_SH_SLOW       5     /* 1: the monitor wants to see the next iret
+				  (GDT written or not guarded, fast gate
+				  stale, page-fault retry to prefill) */
 #define BM_SH_NATIVE     6     /* count: native returns to user */
 #define BM_SH_SYSCALL    7     /* guest int $0x80 handler (bm_sys_entry) */
 #define BM_SH_FASTC      31    /* count: write-free returns in the monitor */
-#define BM_SH_GDT_COPY   0x400 /* offset in the page; up to 384 entries */
-#define BM_SH_GDT_MAX    384
 #define BM_IRET_STUB     (AB_WEDGE_STUBS + 16)
 
 /* PDE slots the monitor owns in every address space. */

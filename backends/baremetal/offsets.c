@@ -34,6 +34,5 @@ void bm_offsets(void)
 	DEF(SH_PENDING, offsetof(struct ab_shared, upcall_pending));
 	DEF(SH_MASK, offsetof(struct ab_shared, upcall_mask));
 	DEF(SH_STUB, offsetof(struct ab_shared, stub));
-	DEF(SH_GDT_COPY, BM_SH_GDT_COPY);
 	DEF(RUNTIME_VEC, BM_VEC_RUNTIME);
 }

@@ -26,7 +26,12 @@ static int tss_stale = 1, idt_stale = 1;
 static uint32_t tss_esp0, tss_ss0, tss_va;
 static int cr3_loaded;          /* since the last exit in kernel mode */
 static uint32_t gdt_base;                   /* guest GDTR base synced */
-static int gdt_published;                   /* copy in the shared page ok */
+/* 1: the mirror equals the guest's GDT and the GDT's frames are guarded
+ * (shadow.c), so that the next guest write to them is seen: until then
+ * no re-read is needed.  0: re-read at every mode change. */
+static int gdt_clean;
+static uint32_t gframes[BM_MMU_PROT];       /* the frames guarded */
+static unsigned ngframes;
 uint32_t bm_seg_syncs, bm_seg_fast_gate;
 extern const uint8_t bm_iret_stub[], bm_sys_entry[];   /* stubs.S */
 
@@ -86,7 +91,6 @@ static void sync_entry(unsigned i, uint64_t g)
 	uint64_t real;
 	const char *why;
 	gcache[i] = g;
-	gdt_published = 0;
 	gstatus[i] = (uint8_t)bm_desc_demote(g, AB_WEDGE_GUEST_END, &real,
 					     &why);
 	gwhy[i] = why;
@@ -95,21 +99,75 @@ static void sync_entry(unsigned i, uint64_t g)
 	bm_gdt[i] = real;
 }
 
+/* The guest frames under its GDT [base, base + limit] as its tables map
+ * them now, into fr[]; their number, or -1 if a page is unmapped or the
+ * GDT spans more than shadow.c can guard. */
+static int gdt_frames(struct ab_vm *vm, uint32_t base, uint32_t limit,
+		      uint32_t *fr)
+{
+	uint32_t gpa, gerr, last = (base + limit) & ~0xfffu;
+	int n = 0;
+	for (uint32_t p = base & ~0xfffu;; p += 4096) {
+		if (n == BM_MMU_PROT || bm_mmu_walk(&vm->mmu, p, 0, 0, 0, &gpa,
+						    &gerr) != BM_PF_FILLED)
+			return -1;
+		fr[n++] = gpa >> 12;
+		if (p == last)
+			return n;
+	}
+}
+
+/* After a sync: guard the GDT's frames, or, if they are guarded already,
+ * take back the addresses the guest wrote them through. */
+static void gdt_guard(struct ab_vm *vm)
+{
+	uint32_t fr[BM_MMU_PROT], va[BM_MMU_UNPROT];
+	int n = gcount ? gdt_frames(vm, gdt_base, gcount * 8 - 1, fr) : -1;
+	gdt_clean = n > 0;
+	if (n > 0 && (unsigned)n == ngframes &&
+	    !memcmp(fr, gframes, (size_t)n * 4)) {
+		int k = bm_mmu_reguard(&vm->mmu, va);
+		for (int i = 0; i < k; i++)
+			invlpg(va[i]);
+		if (k < 0)
+			write_cr3(vm->mmu.root);
+		return;
+	}
+	ngframes = n > 0 ? (unsigned)n : 0;
+	memcpy(gframes, fr, ngframes * 4);
+	bm_mmu_guard(&vm->mmu, gframes, ngframes);
+	write_cr3(vm->mmu.root);
+}
+
+/* A CR3 load: if the GDT's pages now map other frames, the mirror is no
+ * longer known to be current (the next mode change re-reads it). */
+void bm_seg_cr3_loaded(struct ab_vm *vm)
+{
+	uint32_t fr[BM_MMU_PROT];
+	if (!gdt_clean)
+		return;
+	int n = gdt_frames(vm, gdt_base, gcount * 8 - 1, fr);
+	if (n < 0 || (unsigned)n != ngframes ||
+	    memcmp(fr, gframes, (size_t)n * 4))
+		gdt_clean = 0;
+}
+
 void bm_seg_sync(struct ab_vm *vm, uint32_t base, uint16_t limit,
 		 const struct ab_regs *r)
 {
 	static uint64_t buf[512];
 	unsigned n = ((unsigned)limit + 1) / 8;
 	n = n > BM_GUEST_GDT_MAX ? BM_GUEST_GDT_MAX : n;
+	if (gdt_clean && !vm->mmu.prot_written && base == gdt_base &&
+	    n == gcount)
+		return;                 /* guarded and unwritten: current */
 	bm_seg_syncs++;
 	for (unsigned i = 0; i < n; i += 512) {
 		unsigned k = n - i < 512 ? n - i : 512;
 		if (bm_guest_read(vm, base + i * 8, buf, k * 8))
 			bm_vm_kill(r, "guest GDT at 0x%08x unreadable", base);
-		if (i == 0 && k && buf[0] != gcache[0]) {
+		if (i == 0 && k)
 			gcache[0] = buf[0];        /* null entry: copied only */
-			gdt_published = 0;
-		}
 		for (unsigned j = 0; j < k; j++)
 			if (i + j && (buf[j] != gcache[i + j] ||
 				      gstatus[i + j] == 0xff)) {
@@ -124,11 +182,10 @@ void bm_seg_sync(struct ab_vm *vm, uint32_t base, uint16_t limit,
 		bm_gdt[i] = 0;
 		gstatus[i] = 0xff;
 	}
-	if (n != gcount || base != gdt_base)
-		gdt_published = 0;
 	gcount = n;
 	gdt_base = base;
 	tss_stale = 1;
+	gdt_guard(vm);
 }
 
 void bm_seg_set_tr(struct ab_vm *vm, uint16_t tr)
@@ -334,24 +391,24 @@ static void refresh_fast_gate(struct ab_vm *vm)
 	}
 }
 
+/* The real GDT mirrors the guest's, and the guest cannot change its GDT
+ * unseen (shadow.c traps the first write to a guarded frame). */
+static int gdt_current(const struct ab_vm *vm)
+{
+	return gdt_clean && !vm->mmu.prot_written;
+}
+
 /* Tell the iret stub (stubs.S) what the real CPU has installed: the ring-1
- * stack, the GDT the mirror came from (a copy), whether the monitor wants
- * the next return to user (slow path only: WP is clear). */
+ * stack, and whether the monitor must see the next return to user (the
+ * mirror is not known current, the fast gate is stale, or a page-fault
+ * retry is to be prefilled).  Slow path only: WP is clear. */
 static void publish(struct ab_vm *vm)
 {
 	uint32_t *w = vm->sh->stub;
-	int ok = gcount && gcount <= BM_SH_GDT_MAX && !idt_stale;
 	w[BM_SH_TSS] = !tss_stale ? tss_va : 0;
 	w[BM_SH_ESP1] = tss_esp0;
 	w[BM_SH_SS1] = tss_ss0 & 0xffff;
-	w[BM_SH_SLOW] = vm->pf_retry.valid;
-	if (ok && !gdt_published) {
-		w[BM_SH_GDT_DWORDS] = 0;
-		memcpy((uint8_t *)vm->sh + BM_SH_GDT_COPY, gcache, gcount * 8);
-		w[BM_SH_GDT_BASE] = gdt_base;
-		gdt_published = 1;
-	}
-	w[BM_SH_GDT_DWORDS] = ok ? gcount * 2 : 0;
+	w[BM_SH_SLOW] = vm->pf_retry.valid || !gdt_current(vm) || idt_stale;
 }
 
 void bm_frame_to_real(struct ab_vm *vm, struct ab_regs *r)
@@ -397,20 +454,6 @@ void bm_seg_check_fault(struct ab_vm *vm, const struct ab_regs *r,
  * costs no TLB flush under TCG.  Any doubt returns -1: the normal path
  * (the afterburner's iret) handles it. */
 
-/* The guest's GDT still matches the mirror (reads only). */
-static int gdt_current(struct ab_vm *vm, uint32_t base, uint16_t limit)
-{
-	uint64_t g[64];
-	unsigned n = ((unsigned)limit + 1) / 8;
-	if (!gcount || n != gcount || n > 64 ||
-	    bm_guest_read(vm, base, g, n * 8))
-		return 0;
-	for (unsigned i = 1; i < n; i++)
-		if (g[i] != gcache[i] || gstatus[i] == 0xff)
-			return 0;
-	return 1;
-}
-
 /* Data segment register after a return to ring 3: null if its DPL is
  * below 3 (not conforming code), as iret does; -1 if unusable. */
 static int outer_data(uint16_t sel)
@@ -425,8 +468,8 @@ static int outer_data(uint16_t sel)
 }
 
 int bm_seg_fast_user_return(struct ab_vm *vm, struct ab_regs *r,
-			    const uint32_t f[5], uint32_t gdt_base,
-			    uint16_t gdt_limit)
+			    const uint32_t f[5], uint32_t gbase,
+			    uint16_t glimit)
 {
 	uint32_t w[2];
 	uint16_t cs = (uint16_t)f[1], ss = (uint16_t)f[4];
@@ -439,7 +482,8 @@ int bm_seg_fast_user_return(struct ab_vm *vm, struct ab_regs *r,
 	for (int k = 0; k < S_N; k++)
 		if (is_boot(cur[k]))
 			return -1;
-	if (!gdt_current(vm, gdt_base, gdt_limit) ||
+	if (!gdt_current(vm) || gbase != gdt_base ||
+	    ((unsigned)glimit + 1) / 8 != gcount ||
 	    bm_guest_read(vm, tss_va + 4, w, 8) ||
 	    w[0] != tss_esp0 || w[1] != tss_ss0)
 		return -1;
@@ -458,8 +502,8 @@ int bm_seg_fast_user_return(struct ab_vm *vm, struct ab_regs *r,
  * eflags): fills the REAL frame r (esp already past the frame), 0; or
  * -1 when the mirror is not current. */
 int bm_seg_fast_kernel_return(struct ab_vm *vm, struct ab_regs *r,
-			      const uint32_t f[3], uint32_t gdt_base,
-			      uint16_t gdt_limit)
+			      const uint32_t f[3], uint32_t gbase,
+			      uint16_t glimit)
 {
 	uint16_t cs = (uint16_t)f[1];
 	if ((cs & 3) != 0 || !usable(cs))
@@ -467,7 +511,8 @@ int bm_seg_fast_kernel_return(struct ab_vm *vm, struct ab_regs *r,
 	for (int k = 0; k < S_N; k++)
 		if (is_boot(cur[k]))
 			return -1;
-	if (!gdt_current(vm, gdt_base, gdt_limit))
+	if (!gdt_current(vm) || gbase != gdt_base ||
+	    ((unsigned)glimit + 1) / 8 != gcount)
 		return -1;
 	r->eip = f[0];
 	r->cs = cs | 1;

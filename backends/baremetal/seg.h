@@ -12,7 +12,9 @@
 /* Remember the first frame's selectors (shown for the boot segments). */
 void bm_seg_init(struct ab_vm *vm, const struct ab_regs *r);
 /* Re-read the guest GDT at guest-virtual base (limit as in GDTR) and
- * demote every changed entry into the real GDT. */
+ * demote every changed entry into the real GDT, then guard its frames so
+ * that the guest's next write to them is seen; nothing to do while they
+ * are guarded, unwritten and the GDTR is the same. */
 void bm_seg_sync(struct ab_vm *vm, uint32_t base, uint16_t limit,
 		 const struct ab_regs *r);
 /* The guest's TR (for the ring-1 stack) and IDT (for the fast int $0x80
@@ -20,6 +22,8 @@ void bm_seg_sync(struct ab_vm *vm, uint32_t base, uint16_t limit,
 void bm_seg_set_tr(struct ab_vm *vm, uint16_t tr);
 void bm_seg_set_idt(struct ab_vm *vm, uint32_t base, uint16_t limit);
 void bm_seg_invalidate(struct ab_vm *vm);
+/* A guest CR3 load: check the GDT's pages still map the guarded frames. */
+void bm_seg_cr3_loaded(struct ab_vm *vm);
 /* A #GP/#TS/#NP/#SS with a selector error code: kill the guest if the
  * selector is one the monitor refuses; return otherwise. */
 void bm_seg_check_fault(struct ab_vm *vm, const struct ab_regs *r,

@@ -123,6 +123,8 @@ int bm_mmu_init(struct bm_mmu *m, const struct bm_mmu_env *env,
 	m->cur = NULL;
 	m->hint_next = m->prefills = 0;
 	m->nlive = m->nclean = 0;
+	m->nprot = m->nunprot = 0;
+	m->prot_written = 0;
 	return 0;
 }
 
@@ -206,6 +208,61 @@ int bm_mmu_walk(struct bm_mmu *m, uint32_t va, int write, int user,
 	}
 	*gpa = (*pte & FRAME) | (va & 0xfff);
 	return BM_PF_FILLED;
+}
+
+/* ---- guarded frames (the guest's GDT) ---------------------------------- */
+
+static int guarded(const struct bm_mmu *m, uint32_t gpa)
+{
+	for (uint32_t i = 0; i < m->nprot; i++)
+		if (m->prot[i] == gpa >> 12)
+			return 1;
+	return 0;
+}
+
+/* The shadow entry pte for guest frame gpa, read-only if guarded. */
+static uint32_t guard_pte(const struct bm_mmu *m, uint32_t gpa, uint32_t pte)
+{
+	return m->nprot && guarded(m, gpa) ? pte & ~W : pte;
+}
+
+/* A write to guarded frame gpa through va: let it through, remember va. */
+static uint32_t guard_write(struct bm_mmu *m, uint32_t va, uint32_t pte)
+{
+	m->prot_written = 1;
+	if (m->nunprot < BM_MMU_UNPROT)
+		m->unprot[m->nunprot] = va & FRAME;
+	m->nunprot++;
+	return pte;          /* writable: the walk allowed the write */
+}
+
+void bm_mmu_guard(struct bm_mmu *m, const uint32_t *fr, unsigned n)
+{
+	bm_mmu_flush(m);
+	m->nprot = n < BM_MMU_PROT ? n : BM_MMU_PROT;
+	for (uint32_t i = 0; i < m->nprot; i++)
+		m->prot[i] = fr[i];
+	m->nunprot = 0;
+	m->prot_written = 0;
+}
+
+int bm_mmu_reguard(struct bm_mmu *m, uint32_t *va)
+{
+	int n = (int)m->nunprot;
+	m->prot_written = 0;
+	m->nunprot = 0;
+	if (n > BM_MMU_UNPROT) {
+		bm_mmu_flush(m);
+		return -1;
+	}
+	uint32_t *pd = tab(m, m->root);
+	for (int k = 0; k < n; k++) {
+		unsigned i = m->unprot[k] >> 22;
+		va[k] = m->unprot[k];
+		if (pd[i] & P)
+			tab(m, pd[i] & FRAME)[(va[k] >> 12) & 1023] = 0;
+	}
+	return n;
 }
 
 /* Flags of the shadow PTE for a guest mapping of va: read-only until the
@@ -292,7 +349,8 @@ static void fill_around(struct bm_mmu *m, uint32_t va)
 		}
 		if (gpa >= m->ram_size || in_stub_alias(m, a))
 			continue;
-		spt[i] = (m->ram_hpa + gpa) | shadow_flags(m, a, 0);
+		spt[i] = guard_pte(m, gpa, (m->ram_hpa + gpa) |
+				   shadow_flags(m, a, 0));
 		touched(m, va >> 22, i, spt[i]);
 		m->fills++;
 	}
@@ -343,8 +401,8 @@ static void prefill(struct bm_mmu *m, uint32_t va)
 	if ((pte & (P | A)) != (P | A) || gpa >= m->ram_size ||
 	    in_stub_alias(m, va))
 		return;
-	if (install(m, va, (m->ram_hpa + gpa) | shadow_flags(m, va, 0)) !=
-	    BM_PF_FILLED)
+	if (install(m, va, guard_pte(m, gpa, (m->ram_hpa + gpa) |
+				     shadow_flags(m, va, 0))) != BM_PF_FILLED)
 		return;
 	fill_around(m, va);
 	m->prefills += m->fills - before;
@@ -379,8 +437,10 @@ int bm_mmu_fault(struct bm_mmu *m, uint32_t va, uint32_t err, uint32_t *gerr)
 		return rc;
 	if (gpa >= m->ram_size)
 		return BM_PF_BADFRAME;
-	rc = install(m, va, (m->ram_hpa + (gpa & FRAME)) |
-		     shadow_flags(m, va, write));
+	uint32_t pte = (m->ram_hpa + (gpa & FRAME)) | shadow_flags(m, va, write);
+	if (m->nprot && guarded(m, gpa))
+		pte = write ? guard_write(m, va, pte) : pte & ~W;
+	rc = install(m, va, pte);
 	if (rc == BM_PF_FILLED) {
 		fill_around(m, va);
 		hint_note(m, va);

@@ -37,6 +37,8 @@ struct bm_mmu_env {
 };
 
 #define BM_MMU_CLEAN      32             /* zeroed shadow tables kept */
+#define BM_MMU_PROT       17             /* guarded frames (a 64 KiB GDT) */
+#define BM_MMU_UNPROT     8              /* addresses written since */
 #define BM_MMU_HINT_AS    8              /* address spaces with hints */
 #define BM_MMU_HINTS      8              /* hinted blocks per space */
 
@@ -80,6 +82,15 @@ struct bm_mmu {
 	struct bm_mmu_hints *cur;        /* the current space's, or NULL */
 	uint32_t hint_next;              /* next slot to take over */
 	uint32_t prefills;               /* entries made by CR3-load refill */
+	/* Guarded guest frames (the guest's GDT): shadowed read-only, so the
+	 * guest's first write to one faults.  That write is let through
+	 * (its address made writable and listed) and prot_written set, until
+	 * bm_mmu_reguard takes the listed addresses back. */
+	uint32_t prot[BM_MMU_PROT];      /* guest-physical frame numbers */
+	uint32_t nprot;
+	uint32_t unprot[BM_MMU_UNPROT];  /* writable addresses of them */
+	uint32_t nunprot;
+	int prot_written;                /* 1: a guarded frame was written */
 };
 
 enum bm_pf {
@@ -106,6 +117,14 @@ void bm_mmu_flush(struct bm_mmu *m);
  * On BM_PF_GUEST, *gerr is the error code the guest should see. */
 int  bm_mmu_fault(struct bm_mmu *m, uint32_t va, uint32_t err,
 		  uint32_t *gerr);
+/* Guard guest frames fr[0..n) (replacing the last set): drops every
+ * shadow table, so no writable mapping of them is left.  n = 0: none. */
+void bm_mmu_guard(struct bm_mmu *m, const uint32_t *fr, unsigned n);
+/* Make the guarded frames read-only again after prot_written: drops the
+ * listed shadow entries and stores their addresses in va[] (the caller
+ * invalidates them in the real TLB); returns how many, or -1 if the list
+ * overflowed and every shadow table was dropped (flush the whole TLB). */
+int  bm_mmu_reguard(struct bm_mmu *m, uint32_t *va);
 /* Walk the guest's tables for va (user/write access as given).  Returns
  * BM_PF_FILLED with *gpa set, or a fault code with *gerr.  set_ad: mark
  * accessed (and dirty on write) in the guest's entries. */

@@ -3,13 +3,15 @@
  * pages (it runs there, in the GUEST KERNEL's ring 1; only absolute wedge
  * addresses and relative jumps).  Patched iret sites call it instead of
  * the generic stub.  A return to user mode with IF set, nothing pending,
- * and the ring-1 stack and GDT the monitor last installed still current
- * (compared with the backend's words in the shared page) is done here
- * with a native iret, ring 1 -> ring 3, without entering ring 0; anything
- * else traps to the monitor (int $0x82) with the call's return address on
- * top of the stack.  Register flags are dead at an iret (it reloads
- * EFLAGS); the scratch registers are preserved.  Every memory access
- * goes through SS: DS/ES may already hold the user's selectors.
+ * the monitor not asking to see it (BM_SH_SLOW: set while the guest's GDT
+ * may differ from the real one, shadow.c guarding the GDT's frames so
+ * that any write to them is seen) and the ring-1 stack the monitor last
+ * installed still the guest TSS's is done here with a native iret,
+ * ring 1 -> ring 3, without entering ring 0; anything else traps to the
+ * monitor (int $0x82) with the call's return address on top of the
+ * stack.  Register flags are dead at an iret (it reloads EFLAGS); the
+ * scratch registers are preserved.  Every memory access goes through SS:
+ * DS/ES may already hold the user's selectors.
  */
 #include "bm-offsets.h"
 
@@ -27,31 +29,16 @@ bm_iret_stub:                           /* 0: ret, 4: eip, 8: cs, 12: eflags */
 	cmpl $0, %ss:SHW(5)
 	jne bm_iret_slow
 	pushl %eax
-	pushl %ecx
-	pushl %esi
 	movl %ss:SHW(0), %eax           /* guest TSS */
 	testl %eax, %eax
-	jz 8f
+	jz 9f
+	pushl %ecx
 	movl %ss:4(%eax), %ecx          /* its esp0 == the real esp1? */
 	cmpl %ss:SHW(1), %ecx
 	jne 8f
-	movzwl %ss:8(%eax), %ecx
+	movzwl %ss:8(%eax), %ecx        /* its ss0 == the one behind ss1? */
 	cmpl %ss:SHW(2), %ecx
 	jne 8f
-	movl %ss:SHW(4), %ecx           /* GDT == the mirrored copy? */
-	shrl $1, %ecx                   /* dwords -> 8-byte entries */
-	jecxz 8f
-	movl %ss:SHW(3), %esi
-	/* entry by entry from the last: a plain loop, not repe cmpsl, which
-	 * QEMU's TCG runs one iteration per translated-block execution */
-1:	movl %ss:-8(%esi,%ecx,8), %eax
-	cmpl %ss:(SH_VA + SH_GDT_COPY - 8)(,%ecx,8), %eax
-	jne 8f
-	movl %ss:-4(%esi,%ecx,8), %eax
-	cmpl %ss:(SH_VA + SH_GDT_COPY - 4)(,%ecx,8), %eax
-	jne 8f
-	loop 1b
-	popl %esi
 	popl %ecx
 	popl %eax
 	incl %ss:SHW(6)
@@ -62,9 +49,8 @@ bm_iret_crit:                           /* the monitor's fixup region */
 	addl $4, %esp
 bm_iret_insn:
 	iret
-8:	popl %esi
-	popl %ecx
-	popl %eax
+8:	popl %ecx
+9:	popl %eax
 bm_iret_slow:
 	int $RUNTIME_VEC
 bm_iret_slow4:                          /* fixup entry at bm_iret_insn */

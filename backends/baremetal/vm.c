@@ -243,6 +243,7 @@ void ab_backend_load_cr3(struct ab_vm *vm, uint32_t cr3, int paging)
 	mmu_modes(vm);
 	bm_mmu_load_cr3(&vm->mmu, cr3, paging);
 	bm_seg_invalidate(vm);
+	bm_seg_cr3_loaded(vm);
 	write_cr3(vm->mmu.root);
 }
 

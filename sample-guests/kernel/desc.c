@@ -15,7 +15,10 @@ struct tss {
 	u16 trap, iomap_base;
 } __attribute__((packed));
 
-static u64 gdt[6] __attribute__((aligned(8)));
+/* The GDT has a page of its own, as Linux's gdt_page: a monitor that
+ * write-protects it to see descriptor changes sees nothing else. */
+#define GDT_ENTRIES 6
+static u64 gdt[4096 / 8] __attribute__((aligned(4096)));
 static u64 idt[256] __attribute__((aligned(8)));
 static struct tss tss;
 
@@ -53,7 +56,7 @@ static void gdt_init(void)
 	gdt[3] = seg_desc(0, 0xfffff, 0xfa, 0xc);   /* user code */
 	gdt[4] = seg_desc(0, 0xfffff, 0xf2, 0xc);   /* user data */
 	gdt[5] = seg_desc((u32)&tss, sizeof(tss) - 1, 0x89, 0x0);
-	d.limit = sizeof(gdt) - 1;
+	d.limit = GDT_ENTRIES * 8 - 1;
 	d.base = (u32)gdt;
 	lgdt(&d);
 	load_cs(SEL_KCODE);
@@ -95,7 +98,7 @@ void tss_set_esp0(u32 esp0)
 /* What desc_init loaded, for the descriptor-table self tests. */
 void desc_gdtr(struct dtr *d)
 {
-	d->limit = sizeof(gdt) - 1;
+	d->limit = GDT_ENTRIES * 8 - 1;
 	d->base = (u32)gdt;
 }
 
