@@ -356,3 +356,109 @@ Test(shadow, dropped_table_reused_clean)
 	cr_assert_eq(nused, before, "no pool page taken");
 	cr_assert_eq(mmu.nclean, 0);
 }
+
+Test(shadow, fault_around_scans_a_block_once)
+{
+	uint32_t gerr;
+	gmem(GPT)[0x10] = 0x10000 | 0x007;
+	bm_mmu_load_cr3(&mmu, GPD, 1);
+	cr_assert_eq(bm_mmu_fault(&mmu, 0x410000, 0, &gerr), BM_PF_FILLED);
+	gmem(GPT)[0x11] = 0x11000 | 0x027;          /* accessed afterwards */
+	gmem(GPT)[0x12] = 0x12000 | 0x007;
+	cr_assert_eq(bm_mmu_fault(&mmu, 0x412000, 0, &gerr), BM_PF_FILLED);
+	cr_assert_eq(spte(0x411000), 0, "block already scanned");
+	bm_mmu_load_cr3(&mmu, GPD, 1);               /* new table: scan again */
+	cr_assert_eq(bm_mmu_fault(&mmu, 0x410000, 0, &gerr), BM_PF_FILLED);
+	cr_assert_eq(spte(0x411000), (RAM_HPA + 0x11000) | 0x5);
+}
+
+/* Guest kernel page at 0xc0000000 (PDE 768, PT at 0x3000). */
+#define KPT 0x3000u
+static void map_kernel(uint32_t gpd, uint32_t flags)
+{
+	gmem(gpd)[768] = KPT | 0x003;
+	gmem(KPT)[0] = 0x20000 | flags;
+}
+
+Test(shadow, global_translations_survive_cr3_load_with_pge)
+{
+	uint32_t gerr;
+	map_kernel(GPD, 0x163);                      /* G A D W P */
+	map_kernel(0x5000, 0x163);
+	gmem(GPT)[5] = 0x9000 | 0x067;               /* user, not global */
+	mmu.pge = 1;
+	bm_mmu_load_cr3(&mmu, GPD, 1);
+	bm_mmu_fault(&mmu, 0xc0000000, 0, &gerr);
+	bm_mmu_fault(&mmu, 0x405000, 0, &gerr);
+	uint32_t k = spte(0xc0000000);
+	cr_assert_eq(k & ~0xfffu, RAM_HPA + 0x20000);
+	bm_mmu_load_cr3(&mmu, 0x5000, 1);
+	cr_assert_eq(spte(0xc0000000), k, "global entry kept");
+	cr_assert_eq(spte(0x405000), 0, "non-global table dropped");
+	bm_mmu_invlpg(&mmu, 0xc0000000);             /* the guest flushes it */
+	cr_assert_eq(spte(0xc0000000), 0);
+	bm_mmu_fault(&mmu, 0xc0000000, 0, &gerr);
+	bm_mmu_load_cr3(&mmu, 0, 0);                 /* paging off: all go */
+	cr_assert_eq(spte(0xc0000000), 0);
+}
+
+Test(shadow, no_global_kept_without_pge_or_g)
+{
+	uint32_t gerr;
+	/* 0x5000: a space without the kernel page (so no hinted refill) */
+	map_kernel(GPD, 0x163);
+	bm_mmu_load_cr3(&mmu, GPD, 1);               /* guest CR4.PGE clear */
+	bm_mmu_fault(&mmu, 0xc0000000, 0, &gerr);
+	bm_mmu_load_cr3(&mmu, 0x5000, 1);
+	cr_assert_eq(spte(0xc0000000), 0);
+	mmu.pge = 1;
+	map_kernel(GPD, 0x063);                      /* PGE, but no G */
+	bm_mmu_load_cr3(&mmu, GPD, 1);
+	bm_mmu_fault(&mmu, 0xc0000000, 0, &gerr);
+	bm_mmu_load_cr3(&mmu, 0x5000, 1);
+	cr_assert_eq(spte(0xc0000000), 0);
+	map_kernel(GPD, 0x163);                      /* mixed table: dropped */
+	gmem(KPT)[1] = 0x21000 | 0x063;
+	bm_mmu_load_cr3(&mmu, GPD, 1);
+	bm_mmu_fault(&mmu, 0xc0000000, 0, &gerr);
+	bm_mmu_fault(&mmu, 0xc0001000, 0, &gerr);
+	cr_assert_neq(spte(0xc0001000), 0);
+	bm_mmu_load_cr3(&mmu, 0x5000, 1);
+	cr_assert_eq(spte(0xc0000000), 0);
+}
+
+Test(shadow, guarded_frame_read_only_until_written)
+{
+	uint32_t gerr, fr = 0x9, va[BM_MMU_UNPROT];
+	gmem(GPT)[5] = 0x9000 | 0x067;               /* dirty, writable */
+	gmem(GPT)[6] = 0x9000 | 0x067;               /* an alias of it */
+	bm_mmu_load_cr3(&mmu, GPD, 1);
+	bm_mmu_guard(&mmu, &fr, 1);
+	cr_assert_eq(bm_mmu_fault(&mmu, 0x405000, 0, &gerr), BM_PF_FILLED);
+	cr_assert_eq(spte(0x405000) & 2, 0, "guarded: read-only");
+	cr_assert_eq(spte(0x406000) & 2, 0, "fault-around too");
+	cr_assert_eq(mmu.prot_written, 0);
+	cr_assert_eq(bm_mmu_fault(&mmu, 0x405000, 3, &gerr), BM_PF_FILLED);
+	cr_assert_eq(spte(0x405000) & 2, 2, "the write goes through");
+	cr_assert_eq(mmu.prot_written, 1);
+	cr_assert_eq(bm_mmu_reguard(&mmu, va), 1);
+	cr_assert_eq(va[0], 0x405000);
+	cr_assert_eq(spte(0x405000), 0);
+	cr_assert_eq(mmu.prot_written, 0);
+	bm_mmu_fault(&mmu, 0x405000, 0, &gerr);
+	cr_assert_eq(spte(0x405000) & 2, 0, "guarded again");
+}
+
+Test(shadow, guard_list_overflow_flushes)
+{
+	uint32_t gerr, fr = 0x9, va[BM_MMU_UNPROT];
+	for (unsigned k = 0; k <= BM_MMU_UNPROT; k++)
+		gmem(GPT)[0x20 + k] = 0x9000 | 0x067;
+	bm_mmu_load_cr3(&mmu, GPD, 1);
+	bm_mmu_guard(&mmu, &fr, 1);
+	for (unsigned k = 0; k <= BM_MMU_UNPROT; k++)
+		bm_mmu_fault(&mmu, 0x420000 + k * 4096, 3, &gerr);
+	cr_assert_eq(bm_mmu_reguard(&mmu, va), -1);
+	cr_assert_eq(mmu.nlive, 0, "every table dropped");
+	cr_assert_eq(mmu.prot_written, 0);
+}
