@@ -25,12 +25,25 @@ struct bm_boot {
 	int trace;                             /* bm.trace: heartbeat */
 	uint32_t mem_mib;                      /* bm.mem=N: guest RAM, MiB */
 	unsigned win_slots;                    /* bm.winslots=N (test) */
+	int guard;                             /* bm.guard=: BM_GUARD_* */
 };
+
+/* How the monitor keeps the ring-1 guest out of its region: segment
+ * limits (desc.c, seg.c clip every guest limit below the wedge's end),
+ * and, where the CPU does not check limits (QEMU TCG), also CR0.WP set
+ * while the guest runs over a read-only direct map (trap.c).  AUTO: WP
+ * if boot_guard's probe finds limits unchecked, else segments only. */
+enum { BM_GUARD_AUTO, BM_GUARD_WP, BM_GUARD_SEGMENTS };
+
+/* 1: CR0.WP is set while the guest runs and cleared on every exit (the
+ * toggle costs a full TLB flush under TCG); 0: WP stays clear. */
+extern int bm_guard_wp;
 
 extern struct bm_boot bm_boot;
 
 void boot_option(const char *w, size_t len);
 void boot_selftest(void);
+void boot_guard(void);
 void bm_vm_start(struct bm_boot *b) __attribute__((noreturn));
 
 /* cpu.c extras */
@@ -38,9 +51,13 @@ uint32_t bm_trap_stack_top(void);
 void bm_timer_tick(void);
 unsigned bm_timer_hz(void);
 uint32_t bm_tsc_khz(void);
+int bm_cpu_probe(uint32_t base);
+int bm_cpu_limits_enforced(void);
 
 /* trap.S */
 extern char bm_seg_restore[], bm_iret[], bm_iret_end[];
+extern char bm_probe_read[], bm_probe_done[];
+int bm_limit_probe(uint16_t sel, uint32_t off);
 void bm_enter(struct ab_regs *frame) __attribute__((noreturn));
 
 /* trap.c: per-vector dispatch, called by trap.S */

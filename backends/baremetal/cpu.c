@@ -2,9 +2,11 @@
  * cpu.c - the monitor's own CPU tables and platform timer: the real GDT
  * (guest mirror below, monitor entries on top), the real IDT, the TSS,
  * the 8259 PIC pair and the 8254 PIT, and monotonic time from the TSC
- * calibrated against the PIT.  Runs: monitor ring 0.
+ * calibrated against the PIT, and the boot probe of segment-limit checks.
+ * Runs: monitor ring 0.
  */
 #include "bm.h"
+#include "boot.h"
 #include "desc.h"
 #include "x86.h"
 
@@ -130,6 +132,30 @@ static void pic_init(void)
 	outb(0x21, 0x04); outb(0xa1, 0x02);
 	outb(0x21, 0x01); outb(0xa1, 0x01);
 	outb(0x21, 0xfe); outb(0xa1, 0xff);
+}
+
+/* The limit probe's data segment: a spare slot of the guest mirror
+ * (cleared again at once), limit 3 (4 bytes). */
+#define PROBE_SLOT 1
+static uint32_t probe_words[2];
+
+/* Read 4 bytes just past a 4-byte data segment at base: 0 if the read
+ * went through, else 1 + the vector of the fault it took. */
+int bm_cpu_probe(uint32_t base)
+{
+	bm_gdt[PROBE_SLOT] = bm_desc_seg(base, sizeof probe_words[0] - 1,
+					 0x3, 0, 1);
+	int r = bm_limit_probe(PROBE_SLOT << 3, sizeof probe_words[0]);
+	bm_gdt[PROBE_SLOT] = 0;
+	return r;
+}
+
+/* Does this CPU check data-segment limits?  The probe over probe_words
+ * takes #GP where limits are checked (hardware, KVM); QEMU TCG lets it
+ * through (it reads probe_words[1]).  Needs the IDT; interrupts off. */
+int bm_cpu_limits_enforced(void)
+{
+	return bm_cpu_probe((uint32_t)(uintptr_t)probe_words) == 1 + 13;
 }
 
 void bm_pic_eoi(unsigned irq)

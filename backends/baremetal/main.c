@@ -1,7 +1,8 @@
 /*
  * main.c - the monitor's C entry: checks the multiboot hand-off, finds the
  * guest ELF and extra modules, splits the command line, sets up the CPU
- * tables, the timer and the page pool, then starts the guest (vm.c).
+ * tables, the timer and the page pool, chooses the guard (trap.c), then
+ * starts the guest (vm.c).
  * Runs: monitor ring 0, on the boot stack, once.
  */
 #include "bm.h"
@@ -105,6 +106,7 @@ void bm_main(uint32_t magic, uint32_t info_pa)
 	bm_printf("previrt monitor: %u KiB RAM, tsc %u kHz, %u module(s), "
 		  "guest \"%s\"\n", mi->mem_upper + 1024, bm_tsc_khz(),
 		  bm_boot.nmods, bm_boot.mods[0].name);
+	boot_guard();
 	boot_selftest();
 	bm_vm_start(&bm_boot);
 }

@@ -87,12 +87,36 @@ bm_df_entry:
 	jmp 1b
 
 /* bm_enter(struct ab_regs *frame): switch to the frame (on the ring-0
- * trap stack), set CR0.WP (the direct map is read-only from here on) and
- * enter the guest.  Does not return. */
+ * trap stack), set CR0.WP if the monitor guards itself with it
+ * (bm_guard_wp: the direct map is read-only from here on) and enter the
+ * guest.  Does not return. */
 	.globl bm_enter
 bm_enter:
 	movl 4(%esp), %esp
+	cmpl $0, bm_guard_wp
+	je 1f
 	movl %cr0, %eax
 	orl $0x10000, %eax
 	movl %eax, %cr0
-	jmp bm_trap_return
+1:	jmp bm_trap_return
+
+/* int bm_limit_probe(uint16_t sel, uint32_t off): load %fs with sel and
+ * read 4 bytes at %fs:off, beyond the segment's limit.  Returns 0 if the
+ * read went through (this CPU does not check data-segment limits), else
+ * 1 + the fault's vector: monitor_fault (trap.c) resumes a fault at
+ * bm_probe_read at bm_probe_done with that in %eax.  %fs is restored
+ * either way.  Boot only, interrupts off. */
+	.globl bm_limit_probe
+bm_limit_probe:
+	movl 4(%esp), %edx
+	movl 8(%esp), %ecx
+	xorl %eax, %eax
+	pushl %fs
+	movw %dx, %fs
+	.globl bm_probe_read
+bm_probe_read:
+	movl %fs:(%ecx), %edx
+	.globl bm_probe_done
+bm_probe_done:
+	popl %fs
+	ret

@@ -29,10 +29,16 @@ const char *bm_exc_name(unsigned vec)
 }
 
 /* The monitor itself faulted: a monitor bug, never the guest's doing,
- * except a bad guest selector met while returning to the guest. */
+ * except a bad guest selector met while returning to the guest, and the
+ * boot's limit probe (bm_limit_probe), which resumes after its read. */
 static void monitor_fault(struct ab_regs *r)
 {
 	uint32_t eip = r->eip;
+	if (eip == (uint32_t)(uintptr_t)bm_probe_read) {   /* limit probe */
+		r->eip = (uint32_t)(uintptr_t)bm_probe_done;
+		r->eax = 1u + r->entry_vector;
+		return;
+	}
 	if (eip >= (uint32_t)(uintptr_t)bm_seg_restore &&
 	    eip < (uint32_t)(uintptr_t)bm_iret_end)
 		bm_vm_bad_return(r);
@@ -54,20 +60,25 @@ static void guest_trap(struct ab_regs *r, unsigned vec)
 	}
 }
 
+int bm_guard_wp = 1;
+
 /* Traps from the guest run with CR0.WP clear (the monitor writes its
- * data through the read-only direct map) and set it again on the way
- * out; traps from ring 0 are the monitor's own. */
+ * data through the read-only direct map); with bm_guard_wp it is set
+ * again on the way out, else it stays clear and segment limits alone
+ * keep ring 1 out.  Traps from ring 0 are the monitor's own. */
 void bm_trap(struct ab_regs *r)
 {
 	unsigned vec = r->entry_vector;
 	if (vec == BM_VEC_RUNTIME && bm_fast_iret(&bm_vm, r) == 0)
-		return;                     /* WP stays set: nothing written */
+		return;                     /* WP as it was: nothing written */
 	if (r->cs & 3) {
 		uint64_t t0 = rdtsc();
-		write_cr0(read_cr0() & ~CR0_WP);
+		if (bm_guard_wp)
+			write_cr0(read_cr0() & ~CR0_WP);
 		guest_trap(r, vec);
 		bm_vm.cycles[vec] += rdtsc() - t0;
-		write_cr0(read_cr0() | CR0_WP);
+		if (bm_guard_wp)
+			write_cr0(read_cr0() | CR0_WP);
 		return;
 	}
 	if (vec == BM_VEC_IRQ0) {
@@ -80,11 +91,30 @@ void bm_trap(struct ab_regs *r)
 	}
 }
 
-/* bm.selftest=NAME and bm.stats from the multiboot command line. */
+/* bm.guard=auto|wp|segments: the value v of n bytes, else refuse. */
+static void guard_option(const char *v, size_t n)
+{
+	static const char *const names[] = { "auto", "wp", "segments" };
+	char val[24];
+	for (int g = BM_GUARD_AUTO; g <= BM_GUARD_SEGMENTS; g++) {
+		if (n == strlen(names[g]) && !bm_strncmp(v, names[g], n)) {
+			bm_boot.guard = g;
+			return;
+		}
+	}
+	n = n < sizeof val - 1 ? n : sizeof val - 1;
+	memcpy(val, v, n);
+	val[n] = 0;
+	bm_panic("bm.guard=%s: the guard is auto, wp or segments", val);
+}
+
+/* bm.selftest=NAME, bm.stats, ... from the multiboot command line. */
 void boot_option(const char *w, size_t len)
 {
 	static char buf[32];
-	if (len == 8 && !bm_strncmp(w, "bm.stats", 8)) {
+	if (len >= 9 && !bm_strncmp(w, "bm.guard=", 9)) {
+		guard_option(w + 9, len - 9);
+	} else if (len == 8 && !bm_strncmp(w, "bm.stats", 8)) {
 		bm_boot.stats = 1;
 	} else if (len == 8 && !bm_strncmp(w, "bm.trace", 8)) {
 		bm_boot.trace = 1;
@@ -114,7 +144,30 @@ void boot_option(const char *w, size_t len)
 	}
 }
 
-/* Deliberate monitor faults, to test the fatal-exception path. */
+/* Choose the guard (bm.guard=, else the probe's answer), say which and
+ * why.  After bm_cpu_init, before the guest starts. */
+void boot_guard(void)
+{
+	int checked = bm_cpu_limits_enforced(), g = bm_boot.guard;
+	const char *cpu = checked ? "this CPU enforces segment limits" :
+		"this CPU does not enforce segment limits";
+	if (g == BM_GUARD_AUTO)
+		g = checked ? BM_GUARD_SEGMENTS : BM_GUARD_WP;
+	bm_guard_wp = g == BM_GUARD_WP;
+	if (bm_boot.guard == BM_GUARD_AUTO)
+		bm_printf("monitor: guard: %s (%s)\n",
+			  bm_guard_wp ? "wp" : "segments", cpu);
+	else if (bm_guard_wp || checked)
+		bm_printf("monitor: guard: %s (forced by bm.guard=%s; %s)\n",
+			  bm_guard_wp ? "wp" : "segments",
+			  bm_guard_wp ? "wp" : "segments", cpu);
+	else
+		bm_printf("monitor: guard: segments (forced by "
+			  "bm.guard=segments; NOT contained: %s)\n", cpu);
+}
+
+/* Deliberate monitor faults: the fatal-exception path (ud2, pf, df) and
+ * the limit probe's recovery (probe: the boot goes on). */
 void boot_selftest(void)
 {
 	const char *t = bm_boot.selftest;
@@ -126,5 +179,11 @@ void boot_selftest(void)
 		(void)*(volatile uint32_t *)0x1000;
 	if (!bm_strncmp(t, "df", 3))
 		double_fault();
+	if (!bm_strncmp(t, "probe", 6)) {      /* the probe's fault fixup */
+		int v = bm_cpu_probe(0x1000);  /* unmapped: #PF, or #GP first */
+		bm_printf("monitor: self-test probe: vector %d recovered, fs %s\n",
+			  v - 1, read_fs() == BM_SEL_KDATA ? "restored" : "LOST");
+		return;
+	}
 	bm_panic("unknown self-test %s", t);
 }

@@ -95,6 +95,13 @@ static inline void load_segments(uint16_t cs, uint16_t ds)
 			 :: "r"((uint32_t)cs), "r"(ds) : "memory");
 }
 
+static inline uint16_t read_fs(void)
+{
+	uint16_t v;
+	__asm__ volatile("movw %%fs, %0" : "=r"(v));
+	return v;
+}
+
 static inline uint32_t read_cr0(void)
 {
 	uint32_t v;
