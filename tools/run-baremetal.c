@@ -10,6 +10,8 @@
  * Usage: previrt-run --backend=baremetal IMAGE [--append ARGS]
  *        [--module FILE]... [--mem SIZE] [--stats] [--timeout SEC]
  *        [--qemu-log FILE]
+ * Words of ARGS starting "bm." are the monitor's own options (e.g.
+ * --append bm.guard=segments, see docs/baremetal.md), the rest the guest's.
  */
 #include <errno.h>
 #include <limits.h>
