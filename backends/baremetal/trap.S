@@ -87,18 +87,16 @@ bm_df_entry:
 	jmp 1b
 
 /* bm_enter(struct ab_regs *frame): switch to the frame (on the ring-0
- * trap stack), set CR0.WP if the monitor guards itself with it
- * (bm_guard_wp: the direct map is read-only from here on) and enter the
- * guest.  Does not return. */
+ * trap stack), set CR0.WP (ring 1 honours read-only shadow entries; under
+ * bm_guard_wp the direct map is read-only from here on too) and enter
+ * the guest.  Does not return. */
 	.globl bm_enter
 bm_enter:
 	movl 4(%esp), %esp
-	cmpl $0, bm_guard_wp
-	je 1f
 	movl %cr0, %eax
 	orl $0x10000, %eax
 	movl %eax, %cr0
-1:	jmp bm_trap_return
+	jmp bm_trap_return
 
 /* int bm_limit_probe(uint16_t sel, uint32_t off): load %fs with sel and
  * read 4 bytes at %fs:off, beyond the segment's limit.  Returns 0 if the

@@ -62,10 +62,12 @@ static void guest_trap(struct ab_regs *r, unsigned vec)
 
 int bm_guard_wp = 1;
 
-/* Traps from the guest run with CR0.WP clear (the monitor writes its
- * data through the read-only direct map); with bm_guard_wp it is set
- * again on the way out, else it stays clear and segment limits alone
- * keep ring 1 out.  Traps from ring 0 are the monitor's own. */
+/* CR0.WP is set while the guest runs (ring 1 must honour read-only
+ * shadow entries: dirty bits, the guest's own WP, guarded frames).  With
+ * bm_guard_wp the monitor's memory is read-only in the guest's spaces and
+ * traps from the guest clear WP while the monitor runs; without it (the
+ * CPU checks segment limits) that memory is writable and WP stays set.
+ * Traps from ring 0 are the monitor's own. */
 void bm_trap(struct ab_regs *r)
 {
 	unsigned vec = r->entry_vector;

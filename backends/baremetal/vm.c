@@ -99,6 +99,22 @@ static uint8_t chunk_slot[(BM_GUEST_MEM_MAX << 20) >> BM_CHUNK_SHIFT];
 uint32_t bm_win_remaps;
 static void win_map(unsigned s, unsigned c);
 
+/* The monitor's own memory as guest address spaces map it: read-only
+ * under the WP guard (trap.c: CR0.WP cleared only while the monitor
+ * runs), writable where segment limits alone keep ring 1 out (CR0.WP
+ * then stays set, so ring 1 still honours read-only shadow entries). */
+static uint32_t monitor_pde(uint32_t pde)
+{
+	return bm_guard_wp ? pde & ~PTE_W : pde;
+}
+
+/* May the monitor write its memory now?  Not on the write-free path
+ * (bm_fast_iret) under the WP guard, where CR0.WP is still set. */
+static int monitor_writable(void)
+{
+	return !bm_guard_wp || !(read_cr0() & CR0_WP);
+}
+
 static void win_init(unsigned slots)
 {
 	win_slots = slots ? slots : BM_WIN_SLOTS;
@@ -112,16 +128,17 @@ static void win_init(unsigned slots)
 }
 
 /* Slot s maps chunk c: in the boot directory (writable: the monitor runs
- * with CR0.WP clear) and the shadow root (read-only, like the direct map
- * the guest sees). */
+ * with CR0.WP clear) and the shadow root (as the direct map the guest
+ * sees: monitor_pde). */
 static void win_map(unsigned s, unsigned c)
 {
 	uint32_t pde = (BM_GUEST_PA + (c << BM_CHUNK_SHIFT)) | 0x83;
 	bm_boot_pgdir[BM_WIN_PDE + s] = pde;
-	bm_vm.mmu.high_pdes[BM_WIN_PDE + s - BM_MMU_GUEST_PDES] = pde & ~PTE_W;
+	bm_vm.mmu.high_pdes[BM_WIN_PDE + s - BM_MMU_GUEST_PDES] =
+		monitor_pde(pde);
 	if (bm_vm.mmu.root)
 		((uint32_t *)BM_P2V(bm_vm.mmu.root))[BM_WIN_PDE + s] =
-			pde & ~PTE_W;
+			monitor_pde(pde);
 	invlpg(BM_WIN + (s << BM_CHUNK_SHIFT));
 }
 
@@ -154,7 +171,7 @@ static unsigned win_slot(unsigned c, unsigned n)
 	int hit = s != WIN_NONE && s + n <= win_slots;
 	for (unsigned j = 1; hit && j < n; j++)
 		hit = win_chunk[s + j] == c + j;
-	if (read_cr0() & CR0_WP)        /* bm_fast_iret: write nothing */
+	if (!monitor_writable())        /* bm_fast_iret: write nothing */
 		return hit ? s : WIN_NONE;
 	if (!hit) {
 		s = win_victim(n);
@@ -194,7 +211,7 @@ void *ab_backend_gpa(struct ab_vm *vm, uint32_t gpa, uint32_t len)
 		return (void *)(uintptr_t)(win_last_va + off);
 	unsigned h = chunk_slot[c];
 	if (n == 1 && h != WIN_NONE && !win_loading) {     /* mapped: stamp */
-		if (!(read_cr0() & CR0_WP)) {
+		if (monitor_writable()) {
 			win_used[h] = win_clock++;
 			win_last = c;
 			win_last_va = BM_WIN + (h << BM_CHUNK_SHIFT);
@@ -389,10 +406,9 @@ static void wedge_init(struct ab_vm *vm, uint32_t *high)
 	for (unsigned i = 0; i < BM_TRAP_STACK_PAGES; i++)
 		bm_wedge_pt[((BM_TRAP_STACK_VA >> 12) & 1023) + i] =
 			(BM_V2P(bm_trap_stack) + i * 4096) | PTE_P | PTE_W;
-	/* The direct map is read-only for the guest (ring 1 is supervisor
-	 * too; CR0.WP is set while it runs, clear while the monitor runs). */
+	/* The direct map as the guest's spaces see it (monitor_pde). */
 	for (unsigned i = 0; i < 1024 - BM_WEDGE_PDE; i++)
-		high[i] = bm_boot_pgdir[BM_WEDGE_PDE + i] & ~PTE_W;
+		high[i] = monitor_pde(bm_boot_pgdir[BM_WEDGE_PDE + i]);
 	high[0] = BM_V2P(bm_wedge_pt) | PTE_P | PTE_W;
 	bm_boot_pgdir[BM_WEDGE_PDE] = high[0];
 	write_cr3(read_cr3());
