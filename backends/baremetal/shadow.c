@@ -268,13 +268,11 @@ int bm_mmu_reguard(struct bm_mmu *m, uint32_t *va)
 /* Flags of the shadow PTE for a guest mapping of va: read-only until the
  * guest's entry is dirty, so that the first write is seen; SG if the
  * guest's translation is global. */
-static uint32_t shadow_flags(struct bm_mmu *m, uint32_t va, int write)
+static uint32_t entry_flags(const struct bm_mmu *m, uint32_t pde,
+			    uint32_t pte, int write)
 {
-	if (!m->paging)
-		return P | W;
-	uint32_t *pde = guest_pde(m, va), f = *pde, dirty = D, global;
+	uint32_t f = pde, dirty, global;
 	if (!((f & PS) && m->pse)) {
-		uint32_t pte = guest_table(m, f)[(va >> 12) & 1023];
 		dirty = pte & D;
 		global = pte & G;
 		f &= pte;
@@ -286,6 +284,16 @@ static uint32_t shadow_flags(struct bm_mmu *m, uint32_t va, int write)
 	if ((f & W) || (!m->wp && write))
 		s |= (dirty || write) ? W : 0;
 	return s;
+}
+
+static uint32_t shadow_flags(struct bm_mmu *m, uint32_t va, int write)
+{
+	if (!m->paging)
+		return P | W;
+	uint32_t pde = *guest_pde(m, va), pte = 0;
+	if (!((pde & PS) && m->pse))
+		pte = guest_table(m, pde)[(va >> 12) & 1023];
+	return entry_flags(m, pde, pte, write);
 }
 
 /* Install pte for va in the current shadow, allocating its table. */
@@ -337,20 +345,22 @@ static void fill_around(struct bm_mmu *m, uint32_t va)
 	if (m->paging && (!pde || ((*pde & PS) && m->pse)))
 		return;
 	uint32_t *gpt = m->paging ? guest_table(m, *pde) : NULL;
-	for (uint32_t a = first; a < first + BM_MMU_AROUND * 4096; a += 4096) {
-		unsigned i = (a >> 12) & 1023;
-		if (spt[i] || a == (va & FRAME))
+	if (m->paging && !gpt)
+		return;
+	unsigned i0 = (first >> 12) & 1023, self = (va >> 12) & 1023;
+	for (unsigned i = i0; i < i0 + BM_MMU_AROUND; i++) {
+		uint32_t a = (va & 0xffc00000u) | i << 12, gpa = a, f = P | W;
+		if (spt[i] || i == self)
 			continue;
-		uint32_t gpa = a;
 		if (m->paging) {
-			if (!gpt || (gpt[i] & (P | A)) != (P | A))
+			if ((gpt[i] & (P | A)) != (P | A))
 				continue;
 			gpa = gpt[i] & FRAME;
+			f = entry_flags(m, *pde, gpt[i], 0);
 		}
 		if (gpa >= m->ram_size || in_stub_alias(m, a))
 			continue;
-		spt[i] = guard_pte(m, gpa, (m->ram_hpa + gpa) |
-				   shadow_flags(m, a, 0));
+		spt[i] = guard_pte(m, gpa, (m->ram_hpa + gpa) | f);
 		touched(m, va >> 22, i, spt[i]);
 		m->fills++;
 	}

@@ -41,6 +41,14 @@ static uint32_t stub_va(const uint8_t *sym)
 	return BM_IRET_STUB + (uint32_t)(sym - bm_iret_stub);
 }
 
+/* Is eip (just after an int $0x82) one of the iret stub's two exits?
+ * Read-only: the write-free path (bm_fast_iret) asks first. */
+int bm_vm_iret_stub_exit(uint32_t eip)
+{
+	return eip == stub_va(bm_iret_slow) + 2 ||     /* int $0x82 */
+	       eip == stub_va(bm_iret_slow4) + 5;      /* subl $4; int */
+}
+
 /* An interrupt hit the iret stub after it cleared the virtual-IF mask
  * for user mode: mask again and restart the stub at its monitor entry, so
  * the return to user is emulated first and the interrupt delivered after

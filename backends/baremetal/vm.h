@@ -60,5 +60,6 @@ void bm_guest_load(struct ab_vm *vm, struct bm_boot *b, struct ab_regs *r);
 void bm_guest_stats(struct ab_vm *vm);
 void bm_guest_sync(struct ab_vm *vm);
 int bm_fast_iret(struct ab_vm *vm, struct ab_regs *r);
+int bm_vm_iret_stub_exit(uint32_t eip);
 
 #endif
