@@ -560,6 +560,7 @@ static int do_mov_to_cr(struct ex *x)
 		return gp(x, 0);
 	uint32_t old = cr[n];
 	cr[n] = n == 0 ? val | 0x10 : val;   /* CR0.ET is hard-wired */
+	ab_vcpu_tlb_flush(v);
 	if (n == 3 || (n == 0 && ((old ^ val) & CR0_PG)))
 		ab_backend_load_cr3(v->vm, cr[3], (cr[0] & CR0_PG) != 0);
 	else if (n == 4 && old != val)
@@ -571,6 +572,7 @@ static int do_invlpg(struct ex *x)
 {
 	if (x->in.mod == 3)
 		return ud(x);
+	ab_vcpu_tlb_flush(x->v);
 	ab_backend_invlpg(x->v->vm, ea(x));
 	return done(x);
 }

@@ -79,6 +79,41 @@ static uint32_t pt_check(struct ab_vcpu *v, uint32_t flags, unsigned acc)
 	return 0;
 }
 
+void ab_vcpu_tlb_flush(struct ab_vcpu *v)
+{
+	if (++v->tlb_gen == 0)          /* wrapped: no old generation left */
+		ab_memset(v->tlb, 0, sizeof v->tlb);
+}
+
+static struct ab_tlb_entry *tlb_slot(struct ab_vcpu *v, uint32_t va)
+{
+	return &v->tlb[(va >> 12) % AB_TLB_SIZE];
+}
+
+/* A cached translation of va good for acc (a write needs D already set,
+ * as a CPU re-walks to set it); 0 with *gpa, or -1: walk. */
+static int tlb_hit(struct ab_vcpu *v, uint32_t va, unsigned acc,
+		   uint32_t *gpa)
+{
+	const struct ab_tlb_entry *e = tlb_slot(v, va);
+	if (e->tag != ((va & ~0xfffu) | 1) || e->gen != v->tlb_gen ||
+	    pt_check(v, e->fl, acc) ||
+	    ((acc & AB_ACC_WRITE) && !(e->fl & PTE_D)))
+		return -1;
+	*gpa = e->pa | (va & 0xfffu);
+	return 0;
+}
+
+static void tlb_fill(struct ab_vcpu *v, uint32_t va, uint32_t gpa,
+		     uint32_t fl)
+{
+	struct ab_tlb_entry *e = tlb_slot(v, va);
+	e->tag = (va & ~0xfffu) | 1;
+	e->gen = v->tlb_gen;
+	e->pa = gpa & ~0xfffu;
+	e->fl = fl;
+}
+
 int ab_vcpu_translate(struct ab_vcpu *v, uint32_t va, unsigned acc,
 		      uint32_t *gpa, uint32_t *pf_err)
 {
@@ -87,6 +122,8 @@ int ab_vcpu_translate(struct ab_vcpu *v, uint32_t va, unsigned acc,
 		*gpa = va;
 		return 0;
 	}
+	if (tlb_hit(v, va, acc, gpa) == 0)
+		return 0;
 	uint32_t *pde = pt_entry(v, (v->sh->cr[3] & ~0xfffu) + (va >> 22) * 4);
 	if (!pde || !(*pde & PTE_P))
 		return *pf_err = notp, -1;
@@ -95,6 +132,7 @@ int ab_vcpu_translate(struct ab_vcpu *v, uint32_t va, unsigned acc,
 			return -1;
 		*pde |= PTE_A | (acc & AB_ACC_WRITE ? PTE_D : 0);
 		*gpa = (*pde & 0xffc00000u) | (va & 0x3fffffu);
+		tlb_fill(v, va, *gpa, *pde & (PTE_P | PTE_W | PTE_U | PTE_D));
 		return 0;
 	}
 	uint32_t *pte = pt_entry(v, (*pde & ~0xfffu) + ((va >> 12) & 0x3ff) * 4);
@@ -105,6 +143,8 @@ int ab_vcpu_translate(struct ab_vcpu *v, uint32_t va, unsigned acc,
 	*pde |= PTE_A;
 	*pte |= PTE_A | (acc & AB_ACC_WRITE ? PTE_D : 0);
 	*gpa = (*pte & ~0xfffu) | (va & 0xfffu);
+	tlb_fill(v, va, *gpa, (*pde & *pte & (PTE_P | PTE_W | PTE_U)) |
+		 (*pte & PTE_D));
 	return 0;
 }
 

@@ -188,6 +188,33 @@ Test(vcpu, page_walker_ad_bits_and_errors)
 	cr_assert_eq(err, 4, "not present, user");
 }
 
+Test(vcpu, runtime_tlb_caches_like_a_cpu)
+{
+	fb_shared.cr[0] |= 0x80010000u;            /* PG | WP */
+	fb_shared.cr[3] = 0x7000;
+	put32(0x7000 + 0x300 * 4, 0x6000 | 7);
+	put32(0x6000 + 3 * 4, 0x22000 | 3);        /* 0xC0003000: kernel RW */
+	uint32_t gpa, err;
+	cr_assert_eq(ab_vcpu_translate(&fb_vcpu, 0xC0003010, 0, &gpa, &err), 0);
+	cr_assert_eq(get32(0x600c) & 0x60, 0x20, "read: A only");
+	put32(0x6000 + 3 * 4, 0x23000 | 0x23);     /* remapped, no invlpg */
+	cr_assert_eq(ab_vcpu_translate(&fb_vcpu, 0xC0003010, 0, &gpa, &err), 0);
+	cr_assert_eq(gpa, 0x22010, "cached until flushed, as a CPU's TLB");
+	cr_assert_eq(ab_vcpu_translate(&fb_vcpu, 0xC0003010, AB_ACC_WRITE, &gpa, &err), 0);
+	cr_assert_eq(gpa, 0x23010, "a write re-walks to set D");
+	cr_assert_eq(get32(0x600c) & 0x60, 0x60);
+	put32(0x6000 + 3 * 4, 0x24000 | 0x63);
+	uint8_t invlpg[] = { 0x0f, 0x01, 0x38 };     /* invlpg (%eax) */
+	struct ab_regs r = kregs();
+	r.eax = 0xC0003000;
+	ab_emu_insn(&fb_vcpu, &r, invlpg, 3, 0x4000);
+	cr_assert_eq(ab_vcpu_translate(&fb_vcpu, 0xC0003010, AB_ACC_WRITE, &gpa, &err), 0);
+	cr_assert_eq(gpa, 0x24010, "invlpg flushed it");
+	put32(0x6000 + 3 * 4, 0);                  /* unmapped */
+	ab_vcpu_tlb_flush(&fb_vcpu);
+	cr_assert_eq(ab_vcpu_translate(&fb_vcpu, 0xC0003010, 0, &gpa, &err), -1);
+}
+
 Test(vcpu, emulated_system_instructions)
 {
 	struct ab_regs r = kregs();

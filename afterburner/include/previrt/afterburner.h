@@ -75,6 +75,14 @@ struct ab_uart {
 	char out[128]; uint32_t nout;
 };
 
+/* The runtime's own TLB for its guest-virtual accesses (frames, IDT,
+ * TSS, descriptors): what a CPU may cache, flushed where a CPU's would be
+ * (CR0/CR3/CR4 writes, invlpg).  tag: page | 1; gen: valid while it
+ * equals the vCPU's tlb_gen (a flush bumps it); fl: the combined P/W/U
+ * of the walk and the PTE's D. */
+#define AB_TLB_SIZE 16
+struct ab_tlb_entry { uint32_t tag, gen, pa, fl; };
+
 struct ab_vcpu {
 	struct ab_vm *vm;
 	struct ab_shared *sh;      /* at AB_WEDGE_SHARED in the guest */
@@ -86,6 +94,8 @@ struct ab_vcpu {
 	uint64_t msr_sysenter_cs, msr_sysenter_esp, msr_sysenter_eip;
 	uint64_t tsc_offset;       /* wrmsr TSC: applies to rdmsr, not rdtsc */
 	int in_delivery;           /* nesting depth: #DF / triple fault */
+	struct ab_tlb_entry tlb[AB_TLB_SIZE];
+	uint32_t tlb_gen;
 	/* devices */
 	struct ab_pic pic[2];
 	struct ab_pit_chan pit[3];
@@ -112,6 +122,9 @@ void ab_vcpu_init(struct ab_vcpu *v, struct ab_vm *vm, struct ab_shared *sh);
 #define AB_ACC_FETCH 16u
 int ab_vcpu_translate(struct ab_vcpu *v, uint32_t va, unsigned acc,
 		      uint32_t *gpa, uint32_t *pf_err);
+/* Forget the runtime's cached translations (ab_vcpu_translate): a CR0,
+ * CR3 or CR4 write or an invlpg by the guest. */
+void ab_vcpu_tlb_flush(struct ab_vcpu *v);
 /* Look at va's translation without setting anything: 0 with the
  * guest-physical address and the effective flags (P W U of pde & pte, A D
  * of the pte; all set when paging is off), or -1 if not present. */
