@@ -29,7 +29,9 @@ static const struct pr_backend pr_backends[] = {
 	{ "hosted", "previrt-hosted: an unprivileged Linux process (guest in "
 	  "32-bit compatibility mode, seccomp sandbox)", pr_run_hosted },
 	{ "baremetal", "the bare-metal monitor on qemu-system-i386 TCG "
-	  "(guest kernel in ring 1, user in ring 3)", pr_run_baremetal },
+	  "(guest kernel in ring 1, user in ring 3; bm.* words of --append "
+	  "are the monitor's: bm.stats, bm.mem=MiB, bm.guard=auto|wp|segments)",
+	  pr_run_baremetal },
 };
 #define PR_NBACKENDS (sizeof(pr_backends) / sizeof(pr_backends[0]))
 
