@@ -7,6 +7,11 @@
  * times after the calls, and a last call reports and exits 0.  On the
  * monitor the calls take the fast path (a trap gate to the wedge's
  * bm_sys_entry, no exit; the test checks that vector 0x80 has 0 exits).
+ * Then a TLS-style rewrite: user code reads through %fs = 0x33 (GDT
+ * entry 6, base 0), a system call moves that entry's base with plain
+ * stores and returns through the patched iret, and user code reloads
+ * %fs and must see the new base (the monitor guards the GDT page, so
+ * that return must not go natively over a stale mirror).
  * Runs: guest kernel (natively ring 0; under the monitor ring 1) and
  * guest user code (ring 3).
  */
@@ -95,9 +100,22 @@ user:
 	addl $3, %ebx
 2:	cmpl %ebx, ticks
 	jb 2b
+	movw $0x33, %ax                 /* TLS: base 0 */
+	movw %ax, %fs
+	cmpl $0x7151a000, %fs:tls_a
+	jne 4f
+	movl $3, %eax                   /* kernel: base := tls_b - tls_a */
+	int $0x80
+	movw $0x33, %ax
+	movw %ax, %fs
+	cmpl $0x7151b000, %fs:tls_a
+	jne 4f
 	movl $2, %eax
 	int $0x80
 3:	jmp 3b
+4:	movl $4, %eax                   /* report the stale descriptor */
+	int $0x80
+	jmp 3b
 
 /* int $0x80: eax 1 = check IF, eax 2 = report and exit */
 syscall:
@@ -110,15 +128,32 @@ syscall:
 1:	incl if_clear
 2:	cmpl $2, %eax
 	je report
+	cmpl $3, %eax
+	je set_tls
+	cmpl $4, %eax
+	je tls_fail
 	PV CLS_IRET, 5, 1, iret
+set_tls:                                /* entry 6 base := tls_b - tls_a */
+	movl $(tls_b - tls_a), %eax
+	movw %ax, gdt + 6 * 8 + 2
+	shrl $16, %eax
+	movb %al, gdt + 6 * 8 + 4
+	movb %ah, gdt + 6 * 8 + 7
+	PV CLS_IRET, 5, 1, iret
+tls_fail:
+	movl $m_tlsfail, %esi
+	call puts
+	exit_with 1
 report:
 	cmpl $0, if_set
 	jne fail
-	cmpl $NCALLS + 1, if_clear
+	cmpl $NCALLS + 2, if_clear       /* the calls, the TLS call, report */
 	jne fail
 	movl $m_ifclear, %esi
 	call puts
 	movl $m_ticks, %esi
+	call puts
+	movl $m_tls, %esi
 	call puts
 	exit_with 0
 fail:	movl $m_fail, %esi
@@ -140,16 +175,20 @@ m_user:    .asciz "igate: to user mode\n"
 m_ifclear: .asciz "igate: handler ran with IF clear\n"
 m_ticks:   .asciz "igate: timer ticks after the calls\n"
 m_fail:    .asciz "igate: FAILED (IF set in the handler)\n"
+m_tls:     .asciz "igate: rewritten TLS descriptor seen in user mode\n"
+m_tlsfail: .asciz "igate: FAILED (stale TLS descriptor in user mode)\n"
 
 	.data
-	.balign 8
+	.balign 4096                    /* the GDT has a page of its own */
 gdt:	.quad 0
 	.quad 0x00cf9a000000ffff        /* 0x08 kernel code */
 	.quad 0x00cf92000000ffff        /* 0x10 kernel data */
 	.quad 0x00cffa000000ffff        /* 0x1b user code */
 	.quad 0x00cff2000000ffff        /* 0x23 user data */
 	.quad 0x0000890000000067        /* 0x28 TSS (base filled in) */
+	.quad 0x00cff2000000ffff        /* 0x33 user data, "TLS" */
 gdt_end:
+	.balign 4096
 gdtr:	.word gdt_end - gdt - 1
 	.long gdt
 	.balign 4
@@ -158,6 +197,8 @@ idtr:	.word 256 * 8 - 1
 ticks:	.long 0
 if_set:	.long 0
 if_clear: .long 0
+tls_a:	.long 0x7151a000
+tls_b:	.long 0x7151b000
 	.balign 4
 tss:	.long 0, kstack_top, 0x10
 	.space 104 - 12
