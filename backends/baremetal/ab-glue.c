@@ -148,7 +148,8 @@ void bm_guest_stats(struct ab_vm *vm)
 		  (uint32_t)vm->pf_prefills, vm->mmu.fills, vm->mmu.prefills,
 		  bm_seg_syncs,
 		  bm_seg_fast_gate, bm_pages_free());
-	bm_printf("stat monitor ram-window-remaps %u\n", bm_win_remaps);
+	bm_printf("stat monitor ram-window-remaps %u cr3-kept-tables %u\n",
+		  bm_win_remaps, vm->mmu.kept);
 	static const unsigned vecs[] = { 13, 14, BM_VEC_IRQ0, BM_VEC_SYSCALL,
 					 BM_VEC_RUNTIME };
 	for (unsigned i = 0; i < sizeof vecs / sizeof vecs[0]; i++) {

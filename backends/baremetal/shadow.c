@@ -51,14 +51,16 @@ static uint32_t new_pt(struct bm_mmu *m, unsigned i)
 	m->lo[i] = 1023;
 	m->hi[i] = 0;
 	m->around[i] = 0;
-	m->local[i] = 0;
+	m->local[i] = m->global[i] = 0;
 	return pt;
 }
 
 /* Shadow table slot i had entry k written (pte: the new entry). */
 static void touched(struct bm_mmu *m, unsigned i, unsigned k, uint32_t pte)
 {
-	if (!(pte & SG))
+	if (pte & SG)
+		m->global[i] = 1;
+	else
 		m->local[i] = 1;
 	if (k < m->lo[i])
 		m->lo[i] = (uint16_t)k;
@@ -77,16 +79,33 @@ static void drop_slot(struct bm_mmu *m, uint32_t *pd, unsigned i)
 		}
 }
 
-/* Drop the tables holding a non-global entry: what a CR3 load flushes. */
+/* Table slot i keeps its global entries only (the fault-around blocks
+ * must be scanned again: the dropped entries may come back). */
+static void scrub_local(struct bm_mmu *m, uint32_t *pd, unsigned i)
+{
+	uint32_t *e = tab(m, pd[i] & FRAME);
+	for (unsigned k = m->lo[i]; k <= m->hi[i]; k++)
+		if (!(e[k] & SG))
+			e[k] = 0;
+	m->local[i] = 0;
+	m->around[i] = 0;
+}
+
+/* What a CR3 load flushes: every non-global entry.  Tables without a
+ * global entry are dropped whole, mixed ones scrubbed. */
 static void drop_local(struct bm_mmu *m)
 {
 	uint32_t *pd = tab(m, m->root), n = 0;
 	for (uint32_t k = 0; k < m->nlive; k++) {
 		unsigned i = m->live[k];
-		if (m->local[i])
+		if (m->local[i] && !m->global[i]) {
 			drop_pt(m, pd, i);
-		else
-			m->live[n++] = (uint16_t)i;
+			continue;
+		}
+		if (m->local[i])
+			scrub_local(m, pd, i);
+		m->live[n++] = (uint16_t)i;
+		m->kept++;
 	}
 	m->nlive = n;
 }
@@ -121,7 +140,7 @@ int bm_mmu_init(struct bm_mmu *m, const struct bm_mmu_env *env,
 	for (unsigned i = 0; i < BM_MMU_HINT_AS; i++)
 		m->hints[i].used = m->hints[i].n = 0;
 	m->cur = NULL;
-	m->hint_next = m->prefills = 0;
+	m->hint_next = m->prefills = m->kept = 0;
 	m->nlive = m->nclean = 0;
 	m->nprot = m->nunprot = 0;
 	m->prot_written = 0;

@@ -73,15 +73,18 @@ struct bm_mmu {
 	 * b of 1024 / BM_MMU_AROUND): a block is scanned once per table
 	 * life; what the guest accesses later faults through us anyway. */
 	uint8_t around[BM_MMU_GUEST_PDES];
-	/* Per slot: 1 if its table holds a non-global entry (dropped at a
-	 * CR3 load), 0 if only global ones (kept). */
-	uint8_t local[BM_MMU_GUEST_PDES];
+	/* Per slot: whether its table holds a non-global entry (local) and
+	 * a global one (global).  At a CR3 load a table with no global entry
+	 * is dropped, one with both loses its non-global entries, one with
+	 * only global entries is kept as it is. */
+	uint8_t local[BM_MMU_GUEST_PDES], global[BM_MMU_GUEST_PDES];
 	uint32_t clean[BM_MMU_CLEAN];    /* zeroed tables (host PA) */
 	uint32_t nclean;
 	struct bm_mmu_hints hints[BM_MMU_HINT_AS];
 	struct bm_mmu_hints *cur;        /* the current space's, or NULL */
 	uint32_t hint_next;              /* next slot to take over */
 	uint32_t prefills;               /* entries made by CR3-load refill */
+	uint32_t kept;                   /* tables kept across CR3 loads */
 	/* Guarded guest frames (the guest's GDT): shadowed read-only, so the
 	 * guest's first write to one faults.  That write is let through
 	 * (its address made writable and listed) and prot_written set, until

@@ -417,14 +417,20 @@ Test(shadow, no_global_kept_without_pge_or_g)
 	bm_mmu_fault(&mmu, 0xc0000000, 0, &gerr);
 	bm_mmu_load_cr3(&mmu, 0x5000, 1);
 	cr_assert_eq(spte(0xc0000000), 0);
-	map_kernel(GPD, 0x163);                      /* mixed table: dropped */
+	map_kernel(GPD, 0x163);                      /* mixed table: scrubbed */
 	gmem(KPT)[1] = 0x21000 | 0x063;
 	bm_mmu_load_cr3(&mmu, GPD, 1);
 	bm_mmu_fault(&mmu, 0xc0000000, 0, &gerr);
 	bm_mmu_fault(&mmu, 0xc0001000, 0, &gerr);
 	cr_assert_neq(spte(0xc0001000), 0);
+	uint32_t k = spte(0xc0000000);
 	bm_mmu_load_cr3(&mmu, 0x5000, 1);
-	cr_assert_eq(spte(0xc0000000), 0);
+	cr_assert_eq(spte(0xc0000000), k, "the global entry stays");
+	cr_assert_eq(spte(0xc0001000), 0, "the non-global one goes");
+	gmem(KPT)[2] = 0x22000 | 0x163;              /* accessed since */
+	bm_mmu_load_cr3(&mmu, GPD, 1);
+	bm_mmu_fault(&mmu, 0xc0001000, 0, &gerr);
+	cr_assert_neq(spte(0xc0002000), 0, "scrubbed block scanned again");
 }
 
 Test(shadow, guarded_frame_read_only_until_written)
