@@ -10,10 +10,9 @@
  * directory.  Guest paging off = identity map of guest RAM.  Accessed and
  * dirty bits are set in the guest's entries when a shadow entry is filled;
  * a clean page is shadowed read-only so its first write faults and sets
- * the guest's D bit.  A CR3 load keeps only what a TLB may keep: shadow
- * tables holding nothing but GLOBAL translations (guest G bit with guest
- * CR4.PGE; the guest must invlpg or flush them, as on hardware) survive
- * it; every other table is dropped.  What is kept per guest address space
+ * the guest's D bit.  A CR3 load keeps only what a TLB may keep: GLOBAL
+ * translations (guest G bit with guest CR4.PGE; the guest must invlpg or
+ * flush them, as on hardware) survive it, every other entry goes.  What is kept per guest address space
  * is a short list of HINTS (addresses that faulted while it was current),
  * and a CR3 load refills the blocks around them from the guest's tables
  * as they are then (only entries the guest has already accessed, as
@@ -108,9 +107,9 @@ enum bm_pf {
 int  bm_mmu_init(struct bm_mmu *m, const struct bm_mmu_env *env,
 		 uint32_t ram_hpa, uint32_t ram_size,
 		 const uint32_t *high_pdes);
-/* New guest CR3 / paging mode: drops every shadow table but the
- * all-global ones (all of them when paging is switched on or off), then
- * refills the hinted blocks of that address space (paging on). */
+/* New guest CR3 / paging mode: removes every non-global shadow entry
+ * (every entry when paging is switched on or off), then refills the
+ * hinted blocks of that address space (paging on). */
 void bm_mmu_load_cr3(struct bm_mmu *m, uint32_t cr3, int paging);
 /* Guest invlpg: drop the shadow entry of va (or its whole shadow table
  * if the guest's PDE changed).  The caller flushes the real TLB. */
