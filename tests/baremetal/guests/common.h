@@ -44,6 +44,18 @@ puts:	movw $0x3f8, %dx
 	.popsection
 	.endm
 
+/* IDT entry \vec (the guest's own idt) -> \handler in code selector
+ * 0x08; \flags is the gate's type word: 0x8e00 interrupt gate DPL 0,
+ * 0xee00 interrupt gate DPL 3, 0x8f00 trap gate DPL 0.  Clobbers %eax. */
+	.macro idt_gate vec, handler, flags
+	movl $\handler, %eax
+	movw %ax, idt + \vec * 8
+	shrl $16, %eax
+	movw %ax, idt + \vec * 8 + 6
+	movw $0x0008, idt + \vec * 8 + 2
+	movw $\flags, idt + \vec * 8 + 4
+	.endm
+
 /* Paging on from the physical entry: one page table mapping 0..4 MiB at
  * 0 and at KERNBASE with PTE flags \flags (pt, pd: the guest's own
  * page-aligned tables), CR3, CR0.PG|WP, then continue at label high. */

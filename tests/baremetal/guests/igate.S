@@ -40,18 +40,8 @@ high:
 	movl $0x28, %eax
 	ltr %ax
 	/* gates: 0x20 timer (interrupt, DPL 0), 0x80 (interrupt, DPL 3) */
-	movl $timer, %eax
-	movw %ax, idt + 0x20 * 8
-	shrl $16, %eax
-	movw %ax, idt + 0x20 * 8 + 6
-	movw $0x0008, idt + 0x20 * 8 + 2
-	movl $syscall, %eax
-	movw %ax, idt + 0x80 * 8
-	shrl $16, %eax
-	movw %ax, idt + 0x80 * 8 + 6
-	movw $0x0008, idt + 0x80 * 8 + 2
-	movw $0xee00, idt + 0x80 * 8 + 4
-	movw $0x8e00, idt + 0x20 * 8 + 4
+	idt_gate 0x20, timer, 0x8e00
+	idt_gate 0x80, syscall, 0xee00
 	lidt idtr
 	/* PIC: master at 0x20, slave at 0x28, only IRQ0 unmasked */
 	movb $0x11, %al

@@ -20,12 +20,7 @@ high:
 	movl $stack_top, %esp
 	lgdt gdtr
 	/* #PF: interrupt gate, DPL 0, to pf */
-	movl $pf, %eax
-	movw %ax, idt + 14 * 8
-	shrl $16, %eax
-	movw %ax, idt + 14 * 8 + 6
-	movw $0x0008, idt + 14 * 8 + 2
-	movw $0x8e00, idt + 14 * 8 + 4
+	idt_gate 14, pf, 0x8e00
 	lidt idtr
 	/* read first, then write: D must appear in var's PTE */
 	movl var, %eax
