@@ -415,6 +415,7 @@ static int do_load_tr_ldt(struct ex *x)
 	int ltr = x->in.reg == 3;
 	if (!ltr && !(sel & ~3u)) {
 		x->v->ldtr = 0;
+		ab_backend_set_mode(x->v->vm, x->r, x->v->cpl);
 		return done(x);
 	}
 	unsigned want = ltr ? 0x9 : 0x2;

@@ -126,6 +126,8 @@ void ab_backend_set_mode(struct ab_vm *vm, const struct ab_regs *r, int cpl)
 		gdt_loaded = 1;
 	if (gdt_loaded)
 		bm_seg_sync(vm, v->gdtr.base, v->gdtr.limit, r);
+	if (v->ldtr || bm_seg_has_ldt())
+		bm_seg_set_ldt(vm, v->ldtr, r);
 	bm_seg_set_tr(vm, v->tr);
 	bm_seg_set_idt(vm, v->idtr.base, v->idtr.limit);
 }

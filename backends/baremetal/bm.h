@@ -64,6 +64,8 @@
  * the monitor's descriptors sit at the top, out of the guest's reach. */
 #define BM_GDT_ENTRIES   8192
 #define BM_GUEST_GDT_MAX 8176
+#define BM_SEL_LDT       (8183 << 3)          /* 0xffb8 mirror of the guest LDT */
+#define BM_LDT_MAX       8192                 /* guest LDT entries */
 #define BM_SEL_KCODE     (8184 << 3)          /* 0xffc0 monitor code */
 #define BM_SEL_KDATA     (8185 << 3)          /* 0xffc8 monitor data */
 #define BM_SEL_TSS       (8186 << 3)          /* 0xffd0 */

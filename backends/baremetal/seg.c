@@ -32,6 +32,14 @@ static uint32_t gdt_base;                   /* guest GDTR base synced */
 static int gdt_clean;
 static uint32_t gframes[BM_MMU_PROT];       /* the frames guarded */
 static unsigned ngframes;
+/* The guest's LDT, mirrored like the GDT into the real LDT (bm_ldt, at
+ * real GDT entry BM_SEL_LDT): re-read at every mode change while one is
+ * loaded (not guarded), so returns to user go through the monitor. */
+static uint64_t bm_ldt[BM_LDT_MAX] __attribute__((aligned(8)));
+static uint64_t lcache[BM_LDT_MAX];
+static uint8_t lstatus[BM_LDT_MAX];
+static const char *lwhy[BM_LDT_MAX];
+static unsigned lcount;                     /* 0: no LDT loaded */
 uint32_t bm_seg_syncs, bm_seg_fast_gate;
 extern const uint8_t bm_iret_stub[], bm_sys_entry[];   /* stubs.S */
 
@@ -188,6 +196,63 @@ void bm_seg_sync(struct ab_vm *vm, uint32_t base, uint16_t limit,
 	gdt_guard(vm);
 }
 
+int bm_seg_has_ldt(void)
+{
+	return lcount != 0;
+}
+
+/* No LDT: the real LDTR null, every LDT selector refused. */
+static void ldt_none(void)
+{
+	lcount = 0;
+	lldt(0);
+}
+
+/* The guest's LDT descriptor (GDT entry of ldtr): base and entries, or
+ * -1 if it is not a present LDT descriptor of at most BM_LDT_MAX. */
+static int ldt_locate(uint16_t ldtr, uint32_t *base, unsigned *n)
+{
+	unsigned i = ldtr >> 3;
+	struct bm_seg s;
+	if ((ldtr & 4) || !i || i >= gcount || gstatus[i] != BM_DESC_HIDDEN)
+		return -1;
+	bm_desc_decode(gcache[i], &s);
+	if (s.s || s.type != 2 || !s.p)
+		return -1;
+	*base = s.base;
+	*n = s.limit / 8 + 1;
+	return *n <= BM_LDT_MAX ? 0 : -1;
+}
+
+/* Re-read the guest's LDT (selector ldtr, 0 = none) into the real one:
+ * each entry demoted as a GDT entry is; the real LDTR points at it. */
+void bm_seg_set_ldt(struct ab_vm *vm, uint16_t ldtr, const struct ab_regs *r)
+{
+	uint32_t base;
+	unsigned n;
+	if (!(ldtr & ~3u)) {
+		ldt_none();
+		return;
+	}
+	if (ldt_locate(ldtr, &base, &n) ||
+	    bm_guest_read(vm, base, lcache, n * 8))
+		bm_vm_kill(r, "guest LDT (ldtr %x) unusable or unreadable",
+			   ldtr);
+	for (unsigned j = 0; j < n; j++) {
+		lstatus[j] = (uint8_t)bm_desc_demote(lcache[j],
+						     AB_WEDGE_GUEST_END,
+						     &bm_ldt[j], &lwhy[j]);
+		if (lstatus[j] != BM_DESC_OK)
+			bm_ldt[j] = 0;         /* system entries: not here */
+		else if (bm_ldt[j] >> 44 & 1)
+			bm_ldt[j] |= 1ull << 40;   /* pre-set "accessed" */
+	}
+	lcount = n;
+	bm_gdt[BM_SEL_LDT >> 3] = bm_desc_seg((uint32_t)(uintptr_t)bm_ldt,
+					      n * 8 - 1, 2, 0, 0);
+	lldt(BM_SEL_LDT);
+}
+
 void bm_seg_set_tr(struct ab_vm *vm, uint16_t tr)
 {
 	(void)vm;
@@ -218,13 +283,24 @@ static uint16_t translate(const struct ab_regs *r, uint16_t sel, int k,
 static int usable(uint16_t sel)
 {
 	unsigned i = sel >> 3;
-	return !(sel & 4) && i && i < gcount && gstatus[i] == BM_DESC_OK;
+	if (sel & 4)
+		return i < lcount && lstatus[i] == BM_DESC_OK;
+	return i && i < gcount && gstatus[i] == BM_DESC_OK;
+}
+
+/* The guest's raw descriptor of a usable selector. */
+static uint64_t raw_desc(uint16_t sel)
+{
+	return (sel & 4) ? lcache[sel >> 3] : gcache[sel >> 3];
 }
 
 static void forbidden(const struct ab_regs *r, uint16_t sel)
 {
 	unsigned i = sel >> 3;
-	const char *why = (sel & 4) ? "LDT selectors are not supported" :
+	const char *why = (sel & 4) ?
+		(!lcount ? "no LDT loaded" : i >= lcount ?
+		 "beyond the guest LDT limit" : lwhy[i] ? lwhy[i] :
+		 "not present") :
 		i >= gcount ? "beyond the guest GDT limit" :
 		gstatus[i] == BM_DESC_HIDDEN ? "system descriptor" :
 		gwhy[i] ? gwhy[i] : "not present";
@@ -234,7 +310,7 @@ static void forbidden(const struct ab_regs *r, uint16_t sel)
 /* Real selector for guest selector sel in register slot k. */
 static int is_boot(uint16_t real)
 {
-	return (real >> 3) >= BM_GUEST_GDT_MAX;
+	return !(real & 4) && (real >> 3) >= BM_GUEST_GDT_MAX;
 }
 
 /* Real selector for guest selector sel in register slot k.  Like the
@@ -358,7 +434,7 @@ static int guest_trap_info(struct ab_vm *vm, unsigned vec,
 
 static uint32_t code_base(uint16_t sel)
 {
-	uint64_t g = gcache[sel >> 3];
+	uint64_t g = raw_desc(sel);
 	return (uint32_t)((g >> 16) & 0xffffff) | (uint32_t)(g >> 56) << 24;
 }
 
@@ -408,7 +484,8 @@ static void publish(struct ab_vm *vm)
 	w[BM_SH_TSS] = !tss_stale ? tss_va : 0;
 	w[BM_SH_ESP1] = tss_esp0;
 	w[BM_SH_SS1] = tss_ss0 & 0xffff;
-	w[BM_SH_SLOW] = vm->pf_retry.valid || !gdt_current(vm) || idt_stale;
+	w[BM_SH_SLOW] = vm->pf_retry.valid || !gdt_current(vm) || idt_stale ||
+		lcount;
 }
 
 void bm_frame_to_real(struct ab_vm *vm, struct ab_regs *r)
@@ -462,7 +539,7 @@ static int outer_data(uint16_t sel)
 		return sel;
 	if (!usable(sel))
 		return -1;
-	uint32_t hi = (uint32_t)(gcache[sel >> 3] >> 32);
+	uint32_t hi = (uint32_t)(raw_desc(sel) >> 32);
 	int dpl = (hi >> 13) & 3, conforming = (hi & 0x1c00) == 0x1c00;
 	return dpl < 3 && !conforming ? 0 : sel;
 }
@@ -482,7 +559,7 @@ int bm_seg_fast_user_return(struct ab_vm *vm, struct ab_regs *r,
 	for (int k = 0; k < S_N; k++)
 		if (is_boot(cur[k]))
 			return -1;
-	if (!gdt_current(vm) || gbase != gdt_base ||
+	if (!gdt_current(vm) || gbase != gdt_base || lcount ||
 	    ((unsigned)glimit + 1) / 8 != gcount ||
 	    bm_guest_read(vm, tss_va + 4, w, 8) ||
 	    w[0] != tss_esp0 || w[1] != tss_ss0)
@@ -511,7 +588,7 @@ int bm_seg_fast_kernel_return(struct ab_vm *vm, struct ab_regs *r,
 	for (int k = 0; k < S_N; k++)
 		if (is_boot(cur[k]))
 			return -1;
-	if (!gdt_current(vm) || gbase != gdt_base ||
+	if (!gdt_current(vm) || gbase != gdt_base || lcount ||
 	    ((unsigned)glimit + 1) / 8 != gcount)
 		return -1;
 	r->eip = f[0];

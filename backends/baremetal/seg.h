@@ -20,6 +20,9 @@ void bm_seg_sync(struct ab_vm *vm, uint32_t base, uint16_t limit,
 /* The guest's TR (for the ring-1 stack) and IDT (for the fast int $0x80
  * gate) changed or may have: refresh on the next entry. */
 void bm_seg_set_tr(struct ab_vm *vm, uint16_t tr);
+/* The guest's LDTR (0 = none): mirror its LDT into the real one. */
+void bm_seg_set_ldt(struct ab_vm *vm, uint16_t ldtr, const struct ab_regs *r);
+int  bm_seg_has_ldt(void);
 void bm_seg_set_idt(struct ab_vm *vm, uint32_t base, uint16_t limit);
 void bm_seg_invalidate(struct ab_vm *vm);
 /* A guest CR3 load: check the GDT's pages still map the guarded frames. */
