@@ -479,10 +479,28 @@ static struct ab_site *lookup(struct ab_vcpu *v, uint32_t ret)
 	return ret - s->addr <= s->len ? s : NULL;
 }
 
-struct ab_site *ab_site_find(struct ab_vcpu *v, uint32_t ret)
+static unsigned site_slot(uint32_t ret)
 {
+	return (ret ^ (ret >> 7)) % AB_SITE_CACHE;
+}
+
+struct ab_site *ab_site_peek(struct ab_vcpu *v, uint32_t ret)
+{
+	unsigned k = site_slot(ret);
+	if (ret && v->site_cache[k].ret == ret)
+		return v->site_cache[k].site;
 	struct ab_site *s = lookup(v, ret);
 	if (!s && ret < 0u - v->img.phys_offset)
 		s = lookup(v, ret + v->img.phys_offset);
+	return s;
+}
+
+struct ab_site *ab_site_find(struct ab_vcpu *v, uint32_t ret)
+{
+	struct ab_site *s = ab_site_peek(v, ret);
+	if (s) {
+		v->site_cache[site_slot(ret)].ret = ret;
+		v->site_cache[site_slot(ret)].site = s;
+	}
 	return s;
 }

@@ -175,7 +175,7 @@ int bm_fast_iret(struct ab_vm *vm, struct ab_regs *r)
 	if ((r->cs & 3) != 1 || !bm_vm_iret_stub_exit(r->eip) ||
 	    vm->pf_retry.valid || bm_guest_read(vm, r->esp, fr, 16))
 		return -1;
-	const struct ab_site *s = ab_site_find(v, fr[0]);
+	const struct ab_site *s = ab_site_peek(v, fr[0]);
 	int to_user = (fr[2] & 3) == 3, vif = !!(fr[3] & 0x200);
 	if (!s || s->cls != PV_CLASS_IRET || s->inline_fast ||
 	    s->insn_len != 1 || s->orig[0] != 0xcf || fr[0] != s->addr + 5 ||

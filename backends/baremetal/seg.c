@@ -280,11 +280,16 @@ void bm_seg_invalidate(struct ab_vm *vm)
 static uint16_t translate(const struct ab_regs *r, uint16_t sel, int k,
 			  int user);
 
+static __attribute__((noinline, cold)) int ldt_usable(unsigned i)
+{
+	return i < lcount && lstatus[i] == BM_DESC_OK;
+}
+
 static int usable(uint16_t sel)
 {
 	unsigned i = sel >> 3;
-	if (sel & 4)
-		return i < lcount && lstatus[i] == BM_DESC_OK;
+	if (__builtin_expect(sel & 4, 0))
+		return ldt_usable(i);
 	return i && i < gcount && gstatus[i] == BM_DESC_OK;
 }
 
@@ -315,9 +320,10 @@ static int is_boot(uint16_t real)
 
 /* Real selector for guest selector sel in register slot k.  Like the
  * CPU's descriptor cache, a register still holding the selector it had
- * under the boot descriptors keeps them until the guest loads it anew. */
-static uint16_t to_real(const struct ab_regs *r, uint16_t sel, int k,
-			int user)
+ * under the boot descriptors keeps them until the guest loads it anew.
+ * Inlined: six calls on every exit. */
+static inline __attribute__((always_inline))
+uint16_t to_real(const struct ab_regs *r, uint16_t sel, int k, int user)
 {
 	if (sel == shown[k] && is_boot(cur[k]))
 		return cur[k] = boot_sel(k, user);

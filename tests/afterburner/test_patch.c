@@ -269,6 +269,11 @@ Test(patch, site_lookup_virtual_and_physical)
 	fb_shared.cr[0] |= 0x80000000u;
 	cr_assert_eq(ab_site_find(&fb_vcpu, 0x00100015), &sites[0], "paging on");
 	cr_assert_null(ab_site_find(&fb_vcpu, 0x0010003A));
+	/* Cached now: the same answers, also through ab_site_peek. */
+	cr_assert_eq(ab_site_peek(&fb_vcpu, 0xC0100015), &sites[0]);
+	cr_assert_eq(ab_site_find(&fb_vcpu, 0xC0100020 + 23), &sites[1]);
+	cr_assert_null(ab_site_peek(&fb_vcpu, 0xC010003A));
+	cr_assert_null(ab_site_peek(&fb_vcpu, 0));
 }
 
 /* Every class of classes.def: a real encoding, patched into a site of

@@ -81,6 +81,7 @@ struct ab_uart {
  * equals the vCPU's tlb_gen (a flush bumps it); fl: the combined P/W/U
  * of the walk and the PTE's D. */
 #define AB_TLB_SIZE 16
+#define AB_SITE_CACHE 64
 struct ab_tlb_entry { uint32_t tag, gen, pa, fl; };
 
 struct ab_vcpu {
@@ -96,6 +97,8 @@ struct ab_vcpu {
 	int in_delivery;           /* nesting depth: #DF / triple fault */
 	struct ab_tlb_entry tlb[AB_TLB_SIZE];
 	uint32_t tlb_gen;
+	/* ab_site_find's cache: return address -> site (ret 0 = empty). */
+	struct { uint32_t ret; struct ab_site *site; } site_cache[AB_SITE_CACHE];
 	/* devices */
 	struct ab_pic pic[2];
 	struct ab_pit_chan pit[3];
@@ -224,8 +227,11 @@ int ab_patch_seg_fault_point(uint32_t off);
  * at the stub's entry ([esp] = the site's return address).  0 or -1. */
 int ab_patch_seg_unwind(struct ab_vcpu *v, struct ab_regs *r);
 /* Find the site a return address ret (as executed: virtual or physical)
- * belongs to: s->addr < ret <= s->addr + s->len.  NULL if none. */
+ * belongs to: s->addr < ret <= s->addr + s->len.  NULL if none.  Keeps
+ * what it finds in a small cache; ab_site_peek only reads it (for a
+ * backend path that may not write its memory). */
 struct ab_site *ab_site_find(struct ab_vcpu *v, uint32_t ret);
+struct ab_site *ab_site_peek(struct ab_vcpu *v, uint32_t ret);
 
 /* ---- devices (dev.c) ------------------------------------------------ */
 void ab_dev_init(struct ab_vcpu *v);
