@@ -141,8 +141,9 @@ static void stats_line(void *ctx, const char *line)
 void bm_guest_stats(struct ab_vm *vm)
 {
 	ab_stats_print(vm->vcpu, stats_line, 0);
-	bm_printf("stat monitor native-irets %u fast-irets %u\n",
-		  vm->sh->stub[BM_SH_NATIVE], FAST_IRETS);
+	bm_printf("stat monitor native-irets %u fast-irets %u "
+		  "fast-pf-reflects %u\n", vm->sh->stub[BM_SH_NATIVE],
+		  FAST_IRETS, WEDGE_SH->stub[BM_SH_FASTPF]);
 	bm_printf("stat monitor pf-fills %u pf-reflected %u pf-prefills %u "
 		  "shadow-entries %u cr3-prefills %u gdt-syncs %u fast-gate %u "
 		  "pages-free %u\n",
@@ -173,7 +174,7 @@ int bm_fast_iret(struct ab_vm *vm, struct ab_regs *r)
 	struct ab_vcpu *v = vm->vcpu;
 	uint32_t fr[6];
 	if ((r->cs & 3) != 1 || !bm_vm_iret_stub_exit(r->eip) ||
-	    vm->pf_retry.valid || bm_guest_read(vm, r->esp, fr, 16))
+	    vm->pf_retry->valid || bm_guest_read(vm, r->esp, fr, 16))
 		return -1;
 	const struct ab_site *s = ab_site_peek(v, fr[0]);
 	int to_user = (fr[2] & 3) == 3, vif = !!(fr[3] & 0x200);

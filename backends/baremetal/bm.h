@@ -52,7 +52,9 @@
 				  stale, page-fault retry to prefill) */
 #define BM_SH_NATIVE     6     /* count: native returns to user */
 #define BM_SH_SYSCALL    7     /* guest int $0x80 handler (bm_sys_entry) */
+#define BM_SH_FASTPF     30    /* count: write-free #PF reflections */
 #define BM_SH_FASTC      31    /* count: write-free returns in the monitor */
+#define BM_SH_PF_RETRY   0x400 /* offset in the page: struct bm_pf_retry */
 #define BM_IRET_STUB     (AB_WEDGE_STUBS + 16)
 
 /* PDE slots the monitor owns in every address space. */

@@ -490,7 +490,7 @@ static void publish(struct ab_vm *vm)
 	w[BM_SH_TSS] = !tss_stale ? tss_va : 0;
 	w[BM_SH_ESP1] = tss_esp0;
 	w[BM_SH_SS1] = tss_ss0 & 0xffff;
-	w[BM_SH_SLOW] = vm->pf_retry.valid || !gdt_current(vm) || idt_stale ||
+	w[BM_SH_SLOW] = vm->pf_retry->valid || !gdt_current(vm) || idt_stale ||
 		lcount;
 }
 
@@ -529,6 +529,76 @@ void bm_seg_check_fault(struct ab_vm *vm, const struct ab_regs *r,
 		return;                        /* IDT entry, not a selector */
 	if (sel && !usable(sel))
 		forbidden(r, sel);
+}
+
+/* ---- the write-free #PF reflection ---------------------------------------
+ * A page fault in user mode that the guest's own tables explain goes to
+ * the guest's #PF handler as the CPU would deliver it, with CR0.WP still
+ * set: the frame is written into guest RAM through the guest-RAM window,
+ * CR2 and the virtual IF into the shared page (its wedge mapping), the
+ * real frame on the trap stack; nothing else.  Any doubt returns -1: the
+ * normal path (the afterburner's delivery) handles it. */
+
+#define WEDGE_SH ((struct ab_shared *)AB_WEDGE_SHARED)
+
+/* Write n bytes within one page at guest-virtual va as the guest kernel
+ * would (its tables, A/D set); only guest RAM is written.  0 or -1. */
+static int kernel_write(struct ab_vm *vm, uint32_t va, const void *buf,
+			uint32_t n)
+{
+	uint32_t gpa, gerr;
+	if ((va & 0xfff) + n > 4096 ||
+	    bm_mmu_walk(&vm->mmu, va, 1, 0, 1, &gpa, &gerr) != BM_PF_FILLED)
+		return -1;
+	void *p = ab_backend_gpa(vm, gpa, n);
+	if (!p)
+		return -1;
+	memcpy(p, buf, n);
+	return 0;
+}
+
+/* The guest's #PF gate: a present 32-bit interrupt gate to a usable
+ * kernel (DPL 0) code segment; its selector and offset, or -1. */
+static int pf_gate(struct ab_vm *vm, uint16_t *cs, uint32_t *off)
+{
+	uint32_t g[2];
+	if (idt_stale || idt_limit < 14 * 8 + 7 ||
+	    bm_guest_read(vm, idt_base + 14 * 8, g, 8) || !(g[1] & 0x8000) ||
+	    ((g[1] >> 8) & 0x1f) != 0xe)
+		return -1;
+	*cs = (uint16_t)(g[0] >> 16);
+	*off = (g[0] & 0xffff) | (g[1] & 0xffff0000u);
+	uint32_t hi = (uint32_t)(raw_desc(*cs) >> 32);
+	return usable(*cs) && (hi & 0x1800) == 0x1800 &&
+		((hi >> 13) & 3) == 0 ? 0 : -1;
+}
+
+int bm_seg_fast_user_fault(struct ab_vm *vm, struct ab_regs *r,
+			   uint32_t gerr, uint32_t cr2)
+{
+	uint32_t w[2], off, f[6];
+	uint16_t cs;
+	if (!gdt_current(vm) || lcount || tss_stale || !tss_va ||
+	    WEDGE_SH->upcall_mask || pf_gate(vm, &cs, &off) ||
+	    bm_guest_read(vm, tss_va + 4, w, 8) || w[0] != tss_esp0 ||
+	    w[1] != tss_ss0 || !usable((uint16_t)tss_ss0))
+		return -1;
+	if (is_boot(r->cs) || is_boot(r->ss))
+		return -1;
+	/* error code, eip, cs, eflags (virtual IF set: user mode), esp, ss */
+	f[0] = gerr; f[1] = r->eip; f[2] = r->cs;
+	f[3] = (r->eflags | FL_IF) | 2; f[4] = r->esp; f[5] = r->ss;
+	if (kernel_write(vm, tss_esp0 - sizeof f, f, sizeof f))
+		return -1;
+	WEDGE_SH->cr[2] = cr2;
+	WEDGE_SH->upcall_mask = 1;      /* an interrupt gate */
+	WEDGE_SH->stub[BM_SH_SLOW] = 1; /* the return: prefill the retry */
+	r->eip = off;
+	r->cs = (uint16_t)((cs & ~3u) | 1);
+	r->eflags = (r->eflags & ~(FL_TF | FL_NT | FL_RF | FL_VM)) | FL_IF;
+	r->esp = tss_esp0 - sizeof f;
+	r->ss = (uint16_t)((tss_ss0 & ~3u) | 1);
+	return 0;
 }
 
 /* ---- the write-free return to user mode --------------------------------

@@ -31,6 +31,11 @@ void bm_seg_cr3_loaded(struct ab_vm *vm);
  * selector is one the monitor refuses; return otherwise. */
 void bm_seg_check_fault(struct ab_vm *vm, const struct ab_regs *r,
 			unsigned vec);
+/* Deliver a user-mode #PF (guest error code gerr, address cr2) through
+ * the guest's IDT without writing monitor memory: fills the REAL frame
+ * r, 0; or -1 (the normal path delivers it). */
+int bm_seg_fast_user_fault(struct ab_vm *vm, struct ab_regs *r,
+			   uint32_t gerr, uint32_t cr2);
 /* Return to user mode from the iret frame f (eip, cs, eflags, esp, ss)
  * without writing monitor memory, if the mirror, the ring-1 stack and
  * the fast gate are all current: fills the REAL frame r, 0; else -1. */

@@ -73,6 +73,8 @@ void bm_trap(struct ab_regs *r)
 	unsigned vec = r->entry_vector;
 	if (vec == BM_VEC_RUNTIME && bm_fast_iret(&bm_vm, r) == 0)
 		return;                     /* WP as it was: nothing written */
+	if (vec == 14 && bm_fast_user_fault(&bm_vm, r) == 0)
+		return;                     /* the same: a guest-RAM frame only */
 	if (r->cs & 3) {
 		uint64_t t0 = rdtsc();
 		if (bm_guard_wp)

@@ -110,10 +110,13 @@ static void win_map(unsigned s, unsigned c);
 /* The monitor's own memory as guest address spaces map it: read-only
  * under the WP guard (trap.c: CR0.WP cleared only while the monitor
  * runs), writable where segment limits alone keep ring 1 out (CR0.WP
- * then stays set, so ring 1 still honours read-only shadow entries). */
-static uint32_t monitor_pde(uint32_t pde)
+ * then stays set, so ring 1 still honours read-only shadow entries).
+ * The guest-RAM window (PDE slot) is writable under both: it maps guest
+ * RAM only, which the guest may write anyway, and the write-free paths
+ * (bm_fast_user_fault) write guest frames through it with CR0.WP set. */
+static uint32_t monitor_pde(uint32_t pde, unsigned slot)
 {
-	return bm_guard_wp ? pde & ~PTE_W : pde;
+	return bm_guard_wp && slot < BM_WIN_PDE ? pde & ~PTE_W : pde;
 }
 
 /* May the monitor write its memory now?  Not on the write-free path
@@ -143,10 +146,10 @@ static void win_map(unsigned s, unsigned c)
 	uint32_t pde = (BM_GUEST_PA + (c << BM_CHUNK_SHIFT)) | 0x83;
 	bm_boot_pgdir[BM_WIN_PDE + s] = pde;
 	bm_vm.mmu.high_pdes[BM_WIN_PDE + s - BM_MMU_GUEST_PDES] =
-		monitor_pde(pde);
+		monitor_pde(pde, BM_WIN_PDE + s);
 	if (bm_vm.mmu.root)
 		((uint32_t *)BM_P2V(bm_vm.mmu.root))[BM_WIN_PDE + s] =
-			monitor_pde(pde);
+			monitor_pde(pde, BM_WIN_PDE + s);
 	invlpg(BM_WIN + (s << BM_CHUNK_SHIFT));
 }
 
@@ -280,12 +283,12 @@ void ab_backend_load_cr3(struct ab_vm *vm, uint32_t cr3, int paging)
 static void invlpg_prefill(struct ab_vm *vm, uint32_t va)
 {
 	uint32_t gerr;
-	if (!vm->pf_retry.valid || ((va ^ vm->pf_retry.va) & ~0xfffu) ||
-	    vm->mmu.gcr3 != vm->pf_retry.gcr3)
+	if (!vm->pf_retry->valid || ((va ^ vm->pf_retry->va) & ~0xfffu) ||
+	    vm->mmu.gcr3 != vm->pf_retry->gcr3)
 		return;
-	if (bm_mmu_fault(&vm->mmu, vm->pf_retry.va, vm->pf_retry.err,
+	if (bm_mmu_fault(&vm->mmu, vm->pf_retry->va, vm->pf_retry->err,
 			 &gerr) == BM_PF_FILLED) {
-		vm->pf_retry.valid = 0;
+		vm->pf_retry->valid = 0;
 		vm->pf_prefills++;
 	}
 }
@@ -408,6 +411,7 @@ static void wedge_init(struct ab_vm *vm, uint32_t *high)
 {
 	vm->sh = (struct ab_shared *)bm_wedge[0];
 	vm->stubs = bm_wedge[1];
+	vm->pf_retry = (struct bm_pf_retry *)(AB_WEDGE_SHARED + BM_SH_PF_RETRY);
 	bm_wedge_pt[0] = BM_V2P(bm_wedge[0]) | PTE_P | PTE_W;
 	for (unsigned i = 1; i < 4; i++)
 		bm_wedge_pt[i] = BM_V2P(bm_wedge[i]) | PTE_P;
@@ -416,7 +420,8 @@ static void wedge_init(struct ab_vm *vm, uint32_t *high)
 			(BM_V2P(bm_trap_stack) + i * 4096) | PTE_P | PTE_W;
 	/* The direct map as the guest's spaces see it (monitor_pde). */
 	for (unsigned i = 0; i < 1024 - BM_WEDGE_PDE; i++)
-		high[i] = monitor_pde(bm_boot_pgdir[BM_WEDGE_PDE + i]);
+		high[i] = monitor_pde(bm_boot_pgdir[BM_WEDGE_PDE + i],
+				      BM_WEDGE_PDE + i);
 	high[0] = BM_V2P(bm_wedge_pt) | PTE_P | PTE_W;
 	bm_boot_pgdir[BM_WEDGE_PDE] = high[0];
 	write_cr3(read_cr3());
@@ -501,7 +506,7 @@ static void guest_page_fault(struct ab_vm *vm, struct ab_regs *r)
 			return;
 		vm->pf_reflected++;
 		if (vm->cpl == 3)
-			vm->pf_retry = (typeof(vm->pf_retry)){ cr2,
+			*vm->pf_retry = (struct bm_pf_retry){ cr2,
 				r->error_code & 6, r->eip, vm->mmu.gcr3, 1 };
 		ab_guest_fault(vm->vcpu, r, 14, gerr, cr2);
 		return;
@@ -514,6 +519,23 @@ static void guest_page_fault(struct ab_vm *vm, struct ab_regs *r)
 	default:
 		bm_vm_kill(r, "monitor page pool exhausted at 0x%08x", cr2);
 	}
+}
+
+/* A user #PF that the guest's own tables explain (not a shadow miss):
+ * hand it to the guest kernel without writing monitor memory (seg.c
+ * builds the frame), and note the retry for the prefill at its return. */
+int bm_fast_user_fault(struct ab_vm *vm, struct ab_regs *r)
+{
+	uint32_t cr2 = read_cr2(), err = r->error_code, eip = r->eip, gpa, gerr;
+	if ((r->cs & 3) != 3 || (cr2 >> 22) >= BM_MMU_GUEST_PDES ||
+	    !vm->mmu.paging || bm_mmu_walk(&vm->mmu, cr2, !!(err & 2), 1, 0,
+					  &gpa, &gerr) != BM_PF_GUEST ||
+	    bm_seg_fast_user_fault(vm, r, gerr, cr2))
+		return -1;
+	*vm->pf_retry = (struct bm_pf_retry){ cr2, err & 6, eip,
+					      vm->mmu.gcr3, 1 };
+	((struct ab_shared *)AB_WEDGE_SHARED)->stub[BM_SH_FASTPF]++;
+	return 0;
 }
 
 /* int $0x82 from a stub: the return address on the guest stack is the
@@ -588,10 +610,10 @@ static void guest_gp(struct ab_vm *vm, struct ab_regs *r)
 static void pf_prefill(struct ab_vm *vm, const struct ab_regs *r)
 {
 	uint32_t gerr;
-	vm->pf_retry.valid = 0;
-	if (r->eip != vm->pf_retry.eip || vm->mmu.gcr3 != vm->pf_retry.gcr3)
+	vm->pf_retry->valid = 0;
+	if (r->eip != vm->pf_retry->eip || vm->mmu.gcr3 != vm->pf_retry->gcr3)
 		return;
-	if (bm_mmu_fault(&vm->mmu, vm->pf_retry.va, vm->pf_retry.err,
+	if (bm_mmu_fault(&vm->mmu, vm->pf_retry->va, vm->pf_retry->err,
 			 &gerr) == BM_PF_FILLED)
 		vm->pf_prefills++;
 }
@@ -617,7 +639,7 @@ void bm_vm_trap(struct ab_regs *r, unsigned vec)
 			bm_vm_kill(r, "unexpected vector %u", vec);
 		ab_guest_fault(vm->vcpu, r, vec, r->error_code, 0);
 	}
-	if (vm->pf_retry.valid && vm->cpl == 3)
+	if (vm->pf_retry->valid && vm->cpl == 3)
 		pf_prefill(vm, r);
 	bm_frame_to_real(vm, r);
 }

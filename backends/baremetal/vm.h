@@ -25,10 +25,16 @@ struct ab_vm {
 	uint64_t exits[256];           /* monitor entries per real vector */
 	uint64_t cycles[256];          /* TSC cycles spent in the monitor */
 	uint64_t pf_fills, pf_reflected, pf_prefills;
-	struct {                       /* a user #PF reflected to the guest */
-		uint32_t va, err, eip, gcr3;
-		int valid;
-	} pf_retry;
+	/* A user #PF reflected to the guest, so that the return to the
+	 * faulting instruction can shadow the new mapping at once.  In the
+	 * shared page (wedge address: writable while CR0.WP is set, for
+	 * bm_fast_user_fault); guest-writable, so only a hint: the prefill
+	 * walks the guest's tables like any fill. */
+	struct bm_pf_retry *pf_retry;
+};
+
+struct bm_pf_retry {
+	uint32_t va, err, eip, gcr3, valid;
 };
 
 extern struct ab_vm bm_vm;
@@ -60,6 +66,10 @@ void bm_guest_load(struct ab_vm *vm, struct bm_boot *b, struct ab_regs *r);
 void bm_guest_stats(struct ab_vm *vm);
 void bm_guest_sync(struct ab_vm *vm);
 int bm_fast_iret(struct ab_vm *vm, struct ab_regs *r);
+/* A user-mode #PF the guest must handle, delivered without writing
+ * monitor memory (trap.c calls it before making the monitor writable).
+ * 0 if delivered, -1: the normal path. */
+int bm_fast_user_fault(struct ab_vm *vm, struct ab_regs *r);
 int bm_vm_iret_stub_exit(uint32_t eip);
 
 #endif

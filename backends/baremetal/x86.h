@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #define FL_CF   0x00000001u
+#define FL_TF   0x00000100u
 #define FL_IF   0x00000200u
 #define FL_IOPL 0x00003000u
 #define FL_NT   0x00004000u
