@@ -56,6 +56,16 @@ puts:	movw $0x3f8, %dx
 	movw $\flags, idt + \vec * 8 + 4
 	.endm
 
+/* The base of the descriptor at address \desc := \value (the three base
+ * fields of a segment or system descriptor).  Clobbers %eax. */
+	.macro desc_base desc, value
+	movl $\value, %eax
+	movw %ax, \desc + 2
+	shrl $16, %eax
+	movb %al, \desc + 4
+	movb %ah, \desc + 7
+	.endm
+
 /* Paging on from the physical entry: one page table mapping 0..4 MiB at
  * 0 and at KERNBASE with PTE flags \flags (pt, pd: the guest's own
  * page-aligned tables), CR3, CR0.PG|WP, then continue at label high. */

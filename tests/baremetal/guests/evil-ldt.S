@@ -15,11 +15,7 @@ start:
 	movl $PHYS(m_try), %esi
 	call puts
 	lgdt PHYS(gdtr)
-	movl $PHYS(ldt), %eax           /* the LDT descriptor's base */
-	movw %ax, PHYS(gdt) + 3 * 8 + 2
-	shrl $16, %eax
-	movb %al, PHYS(gdt) + 3 * 8 + 4
-	movb %ah, PHYS(gdt) + 3 * 8 + 7
+	desc_base PHYS(gdt) + 3 * 8, PHYS(ldt)  /* the LDT descriptor */
 	movw $0x18, %ax
 	lldt %ax
 	movw $0x0c, %ax                 /* LDT entry 1 */

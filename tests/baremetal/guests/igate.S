@@ -30,12 +30,7 @@ start:
 	paging_on 0x007
 high:
 	movl $stack_top, %esp
-	/* TSS descriptor (entry 5) from the TSS's address */
-	movl $tss, %eax
-	movw %ax, gdt + 5 * 8 + 2
-	shrl $16, %eax
-	movb %al, gdt + 5 * 8 + 4
-	movb %ah, gdt + 5 * 8 + 7
+	desc_base gdt + 5 * 8, tss      /* the TSS descriptor (entry 5) */
 	lgdt gdtr
 	movl $0x28, %eax
 	ltr %ax
@@ -124,11 +119,7 @@ syscall:
 	je tls_fail
 	PV CLS_IRET, 5, 1, iret
 set_tls:                                /* entry 6 base := tls_b - tls_a */
-	movl $(tls_b - tls_a), %eax
-	movw %ax, gdt + 6 * 8 + 2
-	shrl $16, %eax
-	movb %al, gdt + 6 * 8 + 4
-	movb %ah, gdt + 6 * 8 + 7
+	desc_base gdt + 6 * 8, (tls_b - tls_a)
 	PV CLS_IRET, 5, 1, iret
 tls_fail:
 	movl $m_tlsfail, %esi

@@ -26,12 +26,7 @@ start:
 	movw %ax, %ds
 	movw %ax, %es
 	movw %ax, %ss
-	/* the LDT descriptor's base: PHYS(ldt) */
-	movl $PHYS(ldt), %eax
-	movw %ax, PHYS(gdt) + 3 * 8 + 2
-	shrl $16, %eax
-	movb %al, PHYS(gdt) + 3 * 8 + 4
-	movb %ah, PHYS(gdt) + 3 * 8 + 7
+	desc_base PHYS(gdt) + 3 * 8, PHYS(ldt)  /* the LDT descriptor */
 	movw $LDT_SEL, %ax
 	lldt %ax
 	movw $LDATA, %ax
