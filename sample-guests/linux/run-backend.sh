@@ -14,6 +14,7 @@
 # 0xFC000000 (docs/backend-interface.md), which every backend owns.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/common.sh"
 [ $# -ge 6 ] || { echo "usage: run-backend.sh OUTDIR BACKEND PREVIRT_RUN PASS_SO REWRITER BENCH_PROG... [--helpers HELPER...]"; exit 2; }
 out=$1 backend=$2 run=$3 pass=$4 rw=$5
 shift 5
@@ -21,12 +22,8 @@ sh "$here/build-linux.sh" "$out" "$pass"
 # The same files, by the same commands, as run-linux.sh (rw-linux).
 img=$out/vmlinux.rw
 "$rw" "$out/obj/vmlinux" -o "$img" --check --report "$out/linux-report.json" >/dev/null
-reserve=$(python3 -c 'import json, sys
-s = json.load(open(sys.argv[1]))["segment"]
-print("memmap=%dK$%s" % ((s["size"] + 4095) // 4096 * 4, s["paddr"]) if s else "")' \
-	"$out/linux-report.json")
-clang-16 -m32 -static -O2 "$here/init.c" -o "$out/init"
-python3 "$here/mkcpio.py" "$out/initramfs.cpio" "$out/init" "$@"
+reserve=$(linux_reserve "$out")
+linux_initramfs "$out" "$@"
 log=$out/linux-$backend.log
 echo "run-backend: booting $img on $backend ($reserve reservetop=64M)"
 rc=0
@@ -35,9 +32,8 @@ timeout 900 "$run" --backend="$backend" "$img" \
 	--append "console=ttyS0 panic=-1 $reserve reservetop=64M" \
 	> "$log" 2>&1 || rc=$?
 grep -E '^(BENCH|previrt-linux-init)' "$log" || true
-want=0
-for a in "$@"; do [ "$a" = --helpers ] && break; want=$((want + 1)); done
-got=$(grep -cE '^BENCH [a-z0-9-]+ [1-9][0-9]* [a-z]+' "$log" || true)
+want=$(linux_want "$@")
+got=$(linux_got "$log")
 if [ "$rc" -ne 0 ] || [ "$got" -lt "$want" ] ||
    ! grep -q 'previrt-linux-init: done, .* all ok' "$log" ||
    ! grep -q '^reboot: Restarting system' "$log" ||

@@ -13,27 +13,23 @@
 # (docs/rewriter.md).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/common.sh"
 out=$1 rw=$2 count=$3
 shift 3
 vmlinux=$out/obj/vmlinux
 [ -f "$vmlinux" ] || { echo "run-linux: $vmlinux missing (run build-linux.sh)"; exit 1; }
 "$rw" "$vmlinux" -o "$out/vmlinux.rw" --check --report "$out/linux-report.json"
 python3 "$count" --report "$out/linux-report.json" "$out/vmlinux.rw"
-reserve=$(python3 -c 'import json, sys
-s = json.load(open(sys.argv[1]))["segment"]
-print("memmap=%dK$%s" % ((s["size"] + 4095) // 4096 * 4, s["paddr"]) if s else "")' \
-	"$out/linux-report.json")
-clang-16 -m32 -static -O2 "$here/init.c" -o "$out/init"
-python3 "$here/mkcpio.py" "$out/initramfs.cpio" "$out/init" "$@"
+reserve=$(linux_reserve "$out")
+linux_initramfs "$out" "$@"
 echo "run-linux: booting $out/vmlinux.rw ($reserve)"
 timeout 600 qemu-system-i386 -accel tcg -m 256 -kernel "$out/vmlinux.rw" \
 	-initrd "$out/initramfs.cpio" -append "console=ttyS0 panic=-1 $reserve" \
 	-serial stdio -display none -monitor none -no-reboot \
 	> "$out/linux-boot.log" 2>&1 || true
 grep -E '^(BENCH|previrt-linux-init)' "$out/linux-boot.log" || true
-want=0
-for a in "$@"; do [ "$a" = --helpers ] && break; want=$((want + 1)); done
-got=$(grep -cE '^BENCH [a-z0-9-]+ [1-9][0-9]* [a-z]+' "$out/linux-boot.log" || true)
+want=$(linux_want "$@")
+got=$(linux_got "$out/linux-boot.log")
 if [ "$got" -lt "$want" ] || ! grep -q 'previrt-linux-init: done, .* all ok' "$out/linux-boot.log"; then
 	echo "run-linux: FAIL ($got of $want BENCH lines); log tail:"
 	tail -30 "$out/linux-boot.log"

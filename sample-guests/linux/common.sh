@@ -1,0 +1,34 @@
+# common.sh - shell functions shared by run-linux.sh (native boot) and
+# run-backend.sh (previrt backends): the memmap= reservation of the
+# rewriter's trampoline segment, the benchmark initramfs, the BENCH
+# count.  Runs: host; sourced (". common.sh"), not executed.
+
+# memmap=SIZE$PADDR for the trampoline segment in OUTDIR's rewriter
+# report, or nothing when the rewriter made no segment.
+linux_reserve() {
+	python3 -c 'import json, sys
+s = json.load(open(sys.argv[1]))["segment"]
+print("memmap=%dK$%s" % ((s["size"] + 4095) // 4096 * 4, s["paddr"]) if s else "")' \
+		"$1/linux-report.json"
+}
+
+# OUTDIR/initramfs.cpio: /init (init.c) plus the benchmark programs and
+# helpers given as arguments (mkcpio.py).
+linux_initramfs() {
+	out=$1
+	shift
+	clang-16 -m32 -static -O2 "$here/init.c" -o "$out/init"
+	python3 "$here/mkcpio.py" "$out/initramfs.cpio" "$out/init" "$@"
+}
+
+# The number of benchmark programs among the arguments (before --helpers).
+linux_want() {
+	n=0
+	for a in "$@"; do [ "$a" = --helpers ] && break; n=$((n + 1)); done
+	echo "$n"
+}
+
+# BENCH lines with a positive figure in LOG.
+linux_got() {
+	grep -cE '^BENCH [a-z0-9-]+ [1-9][0-9]* [a-z]+' "$1" || true
+}
