@@ -108,6 +108,7 @@ int rw_disasm_one(const uint8_t *p, size_t avail, uint32_t addr,
 		  char *text, size_t textlen);
 int rw_disasm_image(struct rw_image *img);
 size_t rw_insn_index(const struct rw_image *img, uint32_t addr);
+size_t rw_insn_from(const struct rw_image *img, uint32_t addr);
 
 /* rw_targets.c: one byte of flags per byte of executable section. */
 enum { RW_MAP_TARGET = 1,   /* something may jump to this byte */

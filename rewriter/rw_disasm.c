@@ -163,8 +163,8 @@ int rw_disasm_image(struct rw_image *img)
 	return 0;
 }
 
-/* Index of the instruction starting at addr, or (size_t)-1. */
-size_t rw_insn_index(const struct rw_image *img, uint32_t addr)
+/* Index of the first instruction at or after addr (ninsns if none). */
+size_t rw_insn_from(const struct rw_image *img, uint32_t addr)
 {
 	size_t lo = 0, hi = img->ninsns;
 	while (lo < hi) {
@@ -172,6 +172,12 @@ size_t rw_insn_index(const struct rw_image *img, uint32_t addr)
 		if (img->insns[mid].addr < addr) lo = mid + 1;
 		else hi = mid;
 	}
-	return lo < img->ninsns && img->insns[lo].addr == addr
-		? lo : (size_t)-1;
+	return lo;
+}
+
+/* Index of the instruction starting at addr, or (size_t)-1. */
+size_t rw_insn_index(const struct rw_image *img, uint32_t addr)
+{
+	size_t i = rw_insn_from(img, addr);
+	return i < img->ninsns && img->insns[i].addr == addr ? i : (size_t)-1;
 }

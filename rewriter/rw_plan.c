@@ -509,18 +509,6 @@ static int try_window(struct rw_image *img, struct rw_plan *pl,
 	return make_window(img, pl, m, &w, 0);
 }
 
-/* First instruction at or after addr. */
-static size_t insn_from(const struct rw_image *img, uint32_t addr)
-{
-	size_t lo = 0, hi = img->ninsns;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (img->insns[mid].addr < addr) lo = mid + 1;
-		else hi = mid;
-	}
-	return lo;
-}
-
 /*
  * A donor: a window of ordinary code (no sensitive instruction, no
  * alternative) near `from`, at least 10 bytes, made only to free room:
@@ -536,7 +524,7 @@ static int make_donor(struct rw_image *img, struct rw_plan *pl,
 	struct rw_win best = { 0 }, w;
 	int64_t bestd = -1;
 	uint32_t min = from > 128 + RW_JMP_LEN ? from - 128 - RW_JMP_LEN : 0;
-	for (size_t j = insn_from(img, min); j < img->ninsns &&
+	for (size_t j = rw_insn_from(img, min); j < img->ninsns &&
 	     I[j].addr + RW_JMP_LEN <= from + 127; j++) {
 		int64_t d = (int64_t)I[j].addr + RW_JMP_LEN - from;
 		if (I[j].scn != I[k].scn || d < -128 || !movable(img, m, j, 1))
