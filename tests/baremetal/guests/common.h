@@ -28,6 +28,12 @@ puts:	movw $0x3f8, %dx
 	.endm
 
 /* Leave with status \st through isa-debug-exit. */
+/* Print the NUL-terminated string at \msg (puts_fn).  Clobbers %esi. */
+	.macro say msg
+	movl $\msg, %esi
+	call puts
+	.endm
+
 	.macro exit_with st
 	movb $\st, %al
 	outb %al, $0xf4

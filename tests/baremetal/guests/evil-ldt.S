@@ -12,16 +12,14 @@
 	.globl start
 start:
 	movl $PHYS(stack_top), %esp
-	movl $PHYS(m_try), %esi
-	call puts
+	say PHYS(m_try)
 	lgdt PHYS(gdtr)
 	desc_base PHYS(gdt) + 3 * 8, PHYS(ldt)  /* the LDT descriptor */
 	movw $0x18, %ax
 	lldt %ax
 	movw $0x0c, %ax                 /* LDT entry 1 */
 	movw %ax, %ds
-	movl $PHYS(m_done), %esi
-	call puts
+	say PHYS(m_done)
 	exit_with 0
 
 	puts_fn

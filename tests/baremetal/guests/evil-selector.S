@@ -11,13 +11,11 @@
 	.globl start
 start:
 	movl $PHYS(stack_top), %esp
-	movl $PHYS(m_try), %esi
-	call puts
+	say PHYS(m_try)
 	lgdt PHYS(gdtr)
 	movw $0x18, %ax
 	movw %ax, %ds
-	movl $PHYS(m_done), %esi
-	call puts
+	say PHYS(m_done)
 	exit_with 0
 
 	puts_fn

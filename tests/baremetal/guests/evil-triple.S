@@ -11,12 +11,10 @@
 	.globl start
 start:
 	movl $PHYS(stack_top), %esp
-	movl $PHYS(m_try), %esi
-	call puts
+	say PHYS(m_try)
 	lidt PHYS(idtr)
 	ud2
-	movl $PHYS(m_done), %esi
-	call puts
+	say PHYS(m_done)
 	exit_with 0
 
 	puts_fn

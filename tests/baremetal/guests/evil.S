@@ -12,11 +12,9 @@
 	.globl start
 start:
 	movl $PHYS(stack_top), %esp
-	movl $PHYS(m_try), %esi
-	call puts
+	say PHYS(m_try)
 	movl $0xdeadbeef, 0xFD100000
-	movl $PHYS(m_done), %esi
-	call puts
+	say PHYS(m_done)
 	exit_with 0
 
 	puts_fn

@@ -13,8 +13,7 @@
 	.globl start
 start:
 	movl $PHYS(stack_top), %esp
-	movl $PHYS(m_start), %esi
-	call puts
+	say PHYS(m_start)
 	movl $0x0bad0bad, 0x0           /* what base 0 shows at offset 0 */
 	movl $0x600dbeef, 0x80000       /* what base 0x80000 shows */
 	lgdt PHYS(gdtr)
@@ -27,8 +26,7 @@ start:
 	movw %ax, %fs
 	cmpl $0x0bad0bad, %fs:0
 	jne fail
-	movl $PHYS(m_loaded), %esi
-	call puts
+	say PHYS(m_loaded)
 	/* entry 3: base 0 -> 0x80000, by a plain store */
 	movl $0x00cf9308, PHYS(gdt) + 3 * 8 + 4
 	movw $0x10, %ax
@@ -37,11 +35,9 @@ start:
 	movw %ax, %fs
 	cmpl $0x600dbeef, %fs:0
 	jne fail
-	movl $PHYS(m_ok), %esi
-	call puts
+	say PHYS(m_ok)
 	exit_with 0
-fail:	movl $PHYS(m_fail), %esi
-	call puts
+fail:	say PHYS(m_fail)
 	exit_with 1
 
 	puts_fn

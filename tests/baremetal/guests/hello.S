@@ -13,14 +13,12 @@
 	.globl start
 start:
 	movl $PHYS(stack_top), %esp
-	movl $PHYS(m_hello), %esi
-	call puts
+	say PHYS(m_hello)
 	/* page table: 0..4 MiB, mapped at 0 and at KERNBASE; no A/D set */
 	paging_on 0x003
 high:
 	movl $stack_top, %esp
-	movl $m_paging, %esi
-	call puts
+	say m_paging
 	/* the write below must set A and D in the PTE of its page */
 	movl $0x1234, var
 	movl $var, %ebx
@@ -30,8 +28,7 @@ high:
 	andl $0x60, %eax
 	cmpl $0x60, %eax
 	jne fail
-	movl $m_ad, %esi
-	call puts
+	say m_ad
 	/* invlpg: map page 0x3ff at the frame of var, then at frame 0x3fe */
 	movl $var - KERNBASE + 3, %eax
 	andl $~0xfff, %eax
@@ -46,8 +43,7 @@ high:
 	movl 0xC03ff000, %ecx
 	cmpl $0x5678, %ecx
 	jne fail
-	movl $m_invlpg, %esi
-	call puts
+	say m_invlpg
 	/* CR3 reload after changing the PTE back */
 	movl $var - KERNBASE + 3, pt + 0x3ff * 4
 	movl %cr3, %eax
@@ -55,11 +51,9 @@ high:
 	movl 0xC03ff000, %ecx
 	cmpl $0x1234, %ecx
 	jne fail
-	movl $m_ok, %esi
-	call puts
+	say m_ok
 	exit_with 0
-fail:	movl $m_fail, %esi
-	call puts
+fail:	say m_fail
 	exit_with 1
 
 	puts_fn

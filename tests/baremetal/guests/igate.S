@@ -64,8 +64,7 @@ high:
 	outb %al, $0x40
 	movb $(11932 >> 8), %al
 	outb %al, $0x40
-	movl $m_user, %esi
-	call puts
+	say m_user
 	/* to user mode with IF set (the patched iret: the iret stub) */
 	pushl $0x23
 	pushl $ustack_top
@@ -122,23 +121,18 @@ set_tls:                                /* entry 6 base := tls_b - tls_a */
 	desc_base gdt + 6 * 8, (tls_b - tls_a)
 	PV CLS_IRET, 5, 1, iret
 tls_fail:
-	movl $m_tlsfail, %esi
-	call puts
+	say m_tlsfail
 	exit_with 1
 report:
 	cmpl $0, if_set
 	jne fail
 	cmpl $NCALLS + 2, if_clear       /* the calls, the TLS call, report */
 	jne fail
-	movl $m_ifclear, %esi
-	call puts
-	movl $m_ticks, %esi
-	call puts
-	movl $m_tls, %esi
-	call puts
+	say m_ifclear
+	say m_ticks
+	say m_tls
 	exit_with 0
-fail:	movl $m_fail, %esi
-	call puts
+fail:	say m_fail
 	exit_with 1
 
 timer:

@@ -31,11 +31,9 @@ high:
 	testl $0x40, pt(, %ebx, 4)
 	jnz 1f
 	incl fails
-	movl $m_nodirty, %esi
-	call puts
+	say m_nodirty
 	jmp 2f
-1:	movl $m_dirty, %esi
-	call puts
+1:	say m_dirty
 	/* ro's PTE read-only, read (mapped), then written: must fault */
 2:	movl $ro, %ebx
 	shrl $12, %ebx
@@ -44,18 +42,15 @@ high:
 	invlpg ro
 	movl ro, %eax
 	movl $0x5678, ro
-	movl $m_through, %esi
-	call puts
+	say m_through
 	exit_with 1
 
 /* The page fault of the write to ro: report, exit 0 unless a check
  * failed before. */
-pf:	movl $m_fault, %esi
-	call puts
+pf:	say m_fault
 	cmpl $0, fails
 	jne 1f
-	movl $m_ok, %esi
-	call puts
+	say m_ok
 	exit_with 0
 1:	exit_with 1
 

@@ -33,8 +33,7 @@ start:
 	movw %ax, %fs
 	cmpl $0x600dbeef, %fs:0
 	jne fail
-	movl $PHYS(m_based), %esi
-	call puts
+	say PHYS(m_based)
 	/* LDT entry 2: base 0x80000 -> 0, by a plain store, then lldt */
 	movl $0x00cf9300, PHYS(ldt) + 2 * 8 + 4
 	movw $LDT_SEL, %ax
@@ -43,11 +42,9 @@ start:
 	movw %ax, %fs
 	cmpl $0x0bad0bad, %fs:0
 	jne fail
-	movl $PHYS(m_ok), %esi
-	call puts
+	say PHYS(m_ok)
 	exit_with 0
-fail:	movl $PHYS(m_fail), %esi
-	call puts
+fail:	say PHYS(m_fail)
 	exit_with 1
 
 	puts_fn

@@ -22,8 +22,7 @@
 	.globl start
 start:
 	movl $PHYS(stack_top), %esp
-	movl $PHYS(m_start), %esi
-	call puts
+	say PHYS(m_start)
 	lgdt PHYS(gdtr_a)               /* the PVH GDT: CS 0x08 */
 	ljmp $0x08, $PHYS(1f)
 1:	movw $0x10, %ax
@@ -35,8 +34,7 @@ start:
 	movw %ax, %ds
 	movw %ax, %es
 	movw %ax, %ss
-	movl $PHYS(m_cache), %esi       /* exits (port I/O) with CS 0x08 */
-	call puts
+	say PHYS(m_cache)              /* exits (port I/O) with CS 0x08 */
 	/* one page table: 0-4 MiB at 0 and at 0xC0000000 */
 	movl $PHYS(pt), %edi
 	movl $3, %eax
@@ -66,11 +64,9 @@ start:
 	stmxcsr mxcsr
 	cmpl $0x9f80, mxcsr
 	jne fail
-	movl $m_ok, %esi
-	call puts
+	say m_ok
 	exit_with 0
-fail:	movl $m_fail, %esi
-	call puts
+fail:	say m_fail
 	exit_with 1
 
 	puts_fn
