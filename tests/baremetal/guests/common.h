@@ -4,6 +4,8 @@
  * ring 1 under the monitor, where each port access traps and is
  * emulated).
  */
+#include "previrt/sites-asm.h"            /* PV, PV_CLASS_* */
+
 #define KERNBASE 0xC0000000
 #define PHYS(x) ((x) - KERNBASE)
 
@@ -39,16 +41,6 @@ puts:	movw $0x3f8, %dx
 	outb %al, $0xf4
 	.endm
 
-/* One site as the compiler pass records it (sites.h): the instruction,
- * NOPs up to pad, an entry at its link address (origin 1, pass). */
-	.macro PV cls, pad, ilen, insn:vararg
-771:	\insn
-	.skip \pad - \ilen, 0x90
-	.pushsection .previrt.sites, "", @progbits
-	.long 771b
-	.byte \pad, \ilen, \cls, 1
-	.popsection
-	.endm
 
 /* IDT entry \vec (the guest's own idt) -> \handler in code selector
  * 0x08; \flags is the gate's type word: 0x8e00 interrupt gate DPL 0,

@@ -18,8 +18,6 @@
 #include "common.h"
 	pvh_note
 
-#define CLS_PUSHF 2
-#define CLS_IRET  4
 #define NCALLS    1000
 
 	.text
@@ -71,7 +69,7 @@ high:
 	pushl $0x202
 	pushl $0x1b
 	pushl $user
-	PV CLS_IRET, 5, 1, iret
+	PV PV_CLASS_IRET, 5, 1, iret
 
 /* ring 3: NCALLS system calls, then wait for three timer ticks, then
  * the reporting call (eax = 2), which does not return */
@@ -103,7 +101,7 @@ user:
 
 /* int $0x80: eax 1 = check IF, eax 2 = report and exit */
 syscall:
-	PV CLS_PUSHF, 24, 1, pushfl
+	PV PV_CLASS_PUSHF, 24, 1, pushfl
 	testl $0x200, (%esp)
 	leal 4(%esp), %esp
 	jz 1f
@@ -116,10 +114,10 @@ syscall:
 	je set_tls
 	cmpl $4, %eax
 	je tls_fail
-	PV CLS_IRET, 5, 1, iret
+	PV PV_CLASS_IRET, 5, 1, iret
 set_tls:                                /* entry 6 base := tls_b - tls_a */
 	desc_base gdt + 6 * 8, (tls_b - tls_a)
-	PV CLS_IRET, 5, 1, iret
+	PV PV_CLASS_IRET, 5, 1, iret
 tls_fail:
 	say m_tlsfail
 	exit_with 1
@@ -141,7 +139,7 @@ timer:
 	movb $0x20, %al
 	outb %al, $0x20
 	popl %eax
-	PV CLS_IRET, 5, 1, iret
+	PV PV_CLASS_IRET, 5, 1, iret
 
 	puts_fn
 

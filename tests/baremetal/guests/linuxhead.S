@@ -15,7 +15,6 @@
 #include "common.h"
 	pvh_note
 
-#define CLS_IO 8
 /* One site as the compiler pass records it (sites.h): the instruction,
  * NOPs up to pad, an entry at its link address. */
 	.text
@@ -52,7 +51,7 @@ start:
 	movl %eax, %cr0
 	movb $'p', %al                  /* paging on, still physical: */
 	movw $0x3f8, %dx
-	PV CLS_IO, 5, 1, outb %al, %dx  /* a site calling the stub alias */
+	PV PV_CLASS_IO, 5, 1, outb %al, %dx  /* a site calling the stub alias */
 	ljmp $0x10, $3f                 /* to the link address */
 3:	movl %cr4, %eax
 	orl $0x600, %eax                /* OSFXSR | OSXMMEXCPT */

@@ -47,28 +47,8 @@
 #define MODE_EXC 8
 #define MODE_USERTLS 9
 #define MODE_SEGS 10
-#define CLS_MOV_FROM_CR 17
-#define CLS_MOV_TO_CR 18
-#define CLS_CLI 0
-#define CLS_STI 1
-#define CLS_IRET 4
-#define CLS_HLT 5
-#define CLS_IO 8
-#define CLS_LOAD_DT 10
-#define CLS_LOAD_TR_LDT 12
-#define CLS_SEG_READ 28
-#define CLS_SEG_LOAD 29
 
-/* One site: instruction of ilen bytes, NOPs up to pad, one
- * .previrt.sites entry (the patcher re-checks the length). */
-.macro PV cls, pad, ilen, insn:vararg
-771:	\insn
-	.skip \pad - \ilen, 0x90
-	.pushsection .previrt.sites, "", @progbits
-	.long 771b
-	.byte \pad, \ilen, \cls, 1
-	.popsection
-.endm
+#include "previrt/sites-asm.h"            /* PV, PV_CLASS_* */
 
 	.section .note.Xen, "a", @note
 	.balign 4
@@ -81,7 +61,7 @@
 	.globl start
 start:
 	movl $stack_top, %esp
-	PV CLS_CLI, 8, 1, cli
+	PV PV_CLASS_CLI, 8, 1, cli
 	movl $msg_start, %esi
 	call puts
 #if MODE == MODE_TLB
@@ -89,14 +69,14 @@ start:
 	movl $msg_tlb, %esi
 	call puts
 	movb $42, %al
-	PV CLS_IO, 5, 2, outb %al, $0xf4
+	PV PV_CLASS_IO, 5, 2, outb %al, $0xf4
 #endif
 #if MODE == MODE_EXC
 	call exc_test
 	movl $msg_exc, %esi
 	call puts
 	movb $42, %al
-	PV CLS_IO, 5, 2, outb %al, $0xf4
+	PV PV_CLASS_IO, 5, 2, outb %al, $0xf4
 #endif
 #if MODE == MODE_USERTLS
 	jmp usertls_test
@@ -106,7 +86,7 @@ start:
 	movl $msg_segs, %esi
 	call puts
 	movb $42, %al
-	PV CLS_IO, 5, 2, outb %al, $0xf4
+	PV PV_CLASS_IO, 5, 2, outb %al, $0xf4
 #endif
 #if MODE == MODE_HELLO
 	call timer_test
@@ -116,25 +96,25 @@ start:
 	movl $msg_seg, %esi
 	call puts
 	movb $42, %al
-	PV CLS_IO, 5, 2, outb %al, $0xf4
+	PV PV_CLASS_IO, 5, 2, outb %al, $0xf4
 #elif MODE == MODE_ESCAPE
 	ljmp $0x33, $code64
 #elif MODE == MODE_PRIVATE
 	movl $0xfe000000, %eax
 	jmp *%eax
 #elif MODE == MODE_BADSITE
-	PV CLS_CLI, 8, 1, sti
+	PV PV_CLASS_CLI, 8, 1, sti
 #elif MODE == MODE_ECHO
 	movw $0x3fd, %dx
-1:	PV CLS_IO, 5, 1, inb %dx, %al
+1:	PV PV_CLASS_IO, 5, 1, inb %dx, %al
 	testb $1, %al
 	jz 1b
 	movw $0x3f8, %dx
-	PV CLS_IO, 5, 1, inb %dx, %al
-	PV CLS_IO, 5, 1, outb %al, %dx
-	PV CLS_IO, 5, 2, outb %al, $0xf4
+	PV PV_CLASS_IO, 5, 1, inb %dx, %al
+	PV PV_CLASS_IO, 5, 1, outb %al, %dx
+	PV PV_CLASS_IO, 5, 2, outb %al, $0xf4
 #elif MODE == MODE_TRIPLE
-	PV CLS_LOAD_DT, 7, 7, lidt idtr_empty
+	PV PV_CLASS_LOAD_DT, 7, 7, lidt idtr_empty
 	ud2
 #endif
 1:	jmp 1b
@@ -145,7 +125,7 @@ puts:
 1:	lodsb
 	testb %al, %al
 	jz 2f
-	PV CLS_IO, 5, 1, outb %al, %dx
+	PV PV_CLASS_IO, 5, 1, outb %al, %dx
 	jmp 1b
 2:	ret
 
@@ -159,29 +139,29 @@ timer_test:
 	movw $0x8e00, idt + 0x20 * 8 + 4
 	shrl $16, %eax
 	movw %ax, idt + 0x20 * 8 + 6
-	PV CLS_LOAD_DT, 7, 7, lgdt gdtr
-	PV CLS_LOAD_DT, 7, 7, lidt idtr
+	PV PV_CLASS_LOAD_DT, 7, 7, lgdt gdtr
+	PV PV_CLASS_LOAD_DT, 7, 7, lidt idtr
 	movb $0x11, %al
-	PV CLS_IO, 5, 2, outb %al, $0x20
+	PV PV_CLASS_IO, 5, 2, outb %al, $0x20
 	movb $0x20, %al
-	PV CLS_IO, 5, 2, outb %al, $0x21
+	PV PV_CLASS_IO, 5, 2, outb %al, $0x21
 	movb $0x04, %al
-	PV CLS_IO, 5, 2, outb %al, $0x21
+	PV PV_CLASS_IO, 5, 2, outb %al, $0x21
 	movb $0x01, %al
-	PV CLS_IO, 5, 2, outb %al, $0x21
+	PV PV_CLASS_IO, 5, 2, outb %al, $0x21
 	movb $0xfe, %al
-	PV CLS_IO, 5, 2, outb %al, $0x21
+	PV PV_CLASS_IO, 5, 2, outb %al, $0x21
 	movb $0x34, %al
-	PV CLS_IO, 5, 2, outb %al, $0x43
+	PV PV_CLASS_IO, 5, 2, outb %al, $0x43
 	movb $0xa9, %al                 /* 1193 = 0x4a9: 1 kHz */
-	PV CLS_IO, 5, 2, outb %al, $0x40
+	PV PV_CLASS_IO, 5, 2, outb %al, $0x40
 	movb $0x04, %al
-	PV CLS_IO, 5, 2, outb %al, $0x40
+	PV PV_CLASS_IO, 5, 2, outb %al, $0x40
 1:	cmpl $3, ticks
 	jae 2f
-	PV CLS_STI, 24, 1, sti
-	PV CLS_HLT, 5, 1, hlt
-	PV CLS_CLI, 8, 1, cli
+	PV PV_CLASS_STI, 24, 1, sti
+	PV PV_CLASS_HLT, 5, 1, hlt
+	PV PV_CLASS_CLI, 8, 1, cli
 	jmp 1b
 2:	ret
 
@@ -194,8 +174,8 @@ seg_base_test:
 	movb %al, gdt + 0x20 + 4
 	movb %ah, gdt + 0x20 + 7
 	movl $0x20, %eax
-	PV CLS_SEG_LOAD, 5, 2, movl %eax, %fs
-	PV CLS_SEG_LOAD, 5, 2, movl %eax, %gs
+	PV PV_CLASS_SEG_LOAD, 5, 2, movl %eax, %fs
+	PV PV_CLASS_SEG_LOAD, 5, 2, movl %eax, %gs
 	cmpl $0x600dbeef, %fs:0
 	jne 1f
 	cmpl $0x12345678, %gs:4
@@ -207,9 +187,9 @@ tick:
 	pushl %eax
 	incl ticks
 	movb $0x20, %al
-	PV CLS_IO, 5, 2, outb %al, $0x20
+	PV PV_CLASS_IO, 5, 2, outb %al, $0x20
 	popl %eax
-	PV CLS_IRET, 5, 1, iret
+	PV PV_CLASS_IRET, 5, 1, iret
 #endif
 
 #if MODE == MODE_TLB
@@ -239,37 +219,37 @@ tlb_test:
 	movl $ptk + PTE_PW, pd + 768 * 4
 	movl $ptk2 + PTE_PW, pd2 + 768 * 4
 	movl $pd, %eax
-	PV CLS_MOV_TO_CR, 5, 3, movl %eax, %cr3
-	PV CLS_MOV_FROM_CR, 8, 3, movl %cr0, %eax
+	PV PV_CLASS_MOV_TO_CR, 5, 3, movl %eax, %cr3
+	PV PV_CLASS_MOV_FROM_CR, 8, 3, movl %cr0, %eax
 	orl $0x80000000, %eax
-	PV CLS_MOV_TO_CR, 5, 3, movl %eax, %cr0
+	PV PV_CLASS_MOV_TO_CR, 5, 3, movl %eax, %cr0
 	EXPECT 0xaaaa0001
 	movl $pd, %eax                 /* reload: nothing changed */
-	PV CLS_MOV_TO_CR, 5, 3, movl %eax, %cr3
+	PV PV_CLASS_MOV_TO_CR, 5, 3, movl %eax, %cr3
 	EXPECT 0xaaaa0001
 	movl $page_b + PTE_PW, ptk     /* change the entry, reload CR3 */
 	movl $pd, %eax
-	PV CLS_MOV_TO_CR, 5, 3, movl %eax, %cr3
+	PV PV_CLASS_MOV_TO_CR, 5, 3, movl %eax, %cr3
 	EXPECT 0xbbbb0002
 	movl $pd2, %eax                /* other kernel-half directory entry */
-	PV CLS_MOV_TO_CR, 5, 3, movl %eax, %cr3
+	PV PV_CLASS_MOV_TO_CR, 5, 3, movl %eax, %cr3
 	EXPECT 0xaaaa0001
 	movl $pd, %eax
-	PV CLS_MOV_TO_CR, 5, 3, movl %eax, %cr3
+	PV PV_CLASS_MOV_TO_CR, 5, 3, movl %eax, %cr3
 	EXPECT 0xbbbb0002
 	movl $pd, %eax                 /* reload again: kept, still right */
-	PV CLS_MOV_TO_CR, 5, 3, movl %eax, %cr3
+	PV PV_CLASS_MOV_TO_CR, 5, 3, movl %eax, %cr3
 	EXPECT 0xbbbb0002
 	movl $page_a + PTE_PW, ptk     /* and back, after a kept reload */
 	movl $pd, %eax
-	PV CLS_MOV_TO_CR, 5, 3, movl %eax, %cr3
+	PV PV_CLASS_MOV_TO_CR, 5, 3, movl %eax, %cr3
 	EXPECT 0xaaaa0001
 	ret
 tlb_fail:
 	movl $msg_tlbfail, %esi
 	call puts
 	movb $1, %al
-	PV CLS_IO, 5, 2, outb %al, $0xf4
+	PV PV_CLASS_IO, 5, 2, outb %al, $0xf4
 
 	.bss
 	.balign 4096
@@ -298,8 +278,8 @@ exc_test:
 	GATE 0, h_de
 	GATE 3, h_bp
 	GATE 6, h_ud
-	PV CLS_LOAD_DT, 7, 7, lgdt gdtr
-	PV CLS_LOAD_DT, 7, 7, lidt idtr
+	PV PV_CLASS_LOAD_DT, 7, 7, lgdt gdtr
+	PV PV_CLASS_LOAD_DT, 7, 7, lidt idtr
 	movl $7, %eax
 	xorl %edx, %edx
 	xorl %ecx, %ecx
@@ -313,21 +293,21 @@ ud_at:	ud2                             /* #UD: a fault, eip = ud_at */
 1:	movl $msg_excfail, %esi
 	call puts
 	movb $1, %al
-	PV CLS_IO, 5, 2, outb %al, $0xf4
+	PV PV_CLASS_IO, 5, 2, outb %al, $0xf4
 h_de:	cmpl $de_at, (%esp)
 	jne 1f
 	orl $1, exc_seen
 	addl $2, (%esp)                 /* skip the divl */
-1:	PV CLS_IRET, 5, 1, iret
+1:	PV PV_CLASS_IRET, 5, 1, iret
 h_bp:	cmpl $bp_after, (%esp)
 	jne 1f
 	orl $2, exc_seen
-1:	PV CLS_IRET, 5, 1, iret
+1:	PV PV_CLASS_IRET, 5, 1, iret
 h_ud:	cmpl $ud_at, (%esp)
 	jne 1f
 	orl $4, exc_seen
 	addl $2, (%esp)
-1:	PV CLS_IRET, 5, 1, iret
+1:	PV PV_CLASS_IRET, 5, 1, iret
 #endif
 
 #if MODE == MODE_SEGS
@@ -350,52 +330,52 @@ h_ud:	cmpl $ud_at, (%esp)
 segs_test:
 	GATE 11, h_fault11
 	GATE 13, h_fault13
-	PV CLS_LOAD_DT, 7, 7, lgdt gdtr_s
-	PV CLS_LOAD_DT, 7, 7, lidt idtr
+	PV PV_CLASS_LOAD_DT, 7, 7, lgdt gdtr_s
+	PV PV_CLASS_LOAD_DT, 7, 7, lidt idtr
 	/* mov to DS / ES, read back with mov and push */
 	movl $0x18, %eax
-	PV CLS_SEG_LOAD, 5, 2, movl %eax, %ds
-	PV CLS_SEG_READ, 5, 2, movl %ds, %ebx
+	PV PV_CLASS_SEG_LOAD, 5, 2, movl %eax, %ds
+	PV PV_CLASS_SEG_READ, 5, 2, movl %ds, %ebx
 	WANT %ebx, $0x18
 	movl $0x20, %ecx
 	movl $0x5a5a, %edx
 	stc
-	PV CLS_SEG_LOAD, 5, 2, movl %ecx, %es
+	PV PV_CLASS_SEG_LOAD, 5, 2, movl %ecx, %es
 	jnc segs_fail                   /* flags kept */
 	WANT %edx, $0x5a5a              /* scratch registers kept */
 	WANT %eax, $0x18
-	PV CLS_SEG_READ, 5, 1, push %es
+	PV PV_CLASS_SEG_READ, 5, 1, push %es
 	popl %ebx
 	WANT %ebx, $0x20
 	/* pop ES: stack balanced, value read back */
 	movl %esp, %esi
 	pushl $0xffff0018               /* pop uses the low 16 bits */
-	PV CLS_SEG_LOAD, 5, 1, pop %es
+	PV PV_CLASS_SEG_LOAD, 5, 1, pop %es
 	WANT %esp, %esi
-	PV CLS_SEG_READ, 5, 2, movl %es, %edi
+	PV PV_CLASS_SEG_READ, 5, 2, movl %es, %edi
 	WANT %edi, $0x18
 	/* null into DS is allowed */
 	xorl %eax, %eax
-	PV CLS_SEG_LOAD, 5, 2, movl %eax, %ds
-	PV CLS_SEG_READ, 5, 1, push %ds
+	PV PV_CLASS_SEG_LOAD, 5, 2, movl %eax, %ds
+	PV PV_CLASS_SEG_READ, 5, 1, push %ds
 	popl %ebx
 	WANT %ebx, $0
 	movl $0x20, %eax
-	PV CLS_SEG_LOAD, 5, 2, movl %eax, %ds
+	PV PV_CLASS_SEG_LOAD, 5, 2, movl %eax, %ds
 	/* an exit in between (port 0x80) keeps the loaded values */
-	PV CLS_IO, 5, 2, outb %al, $0x80
-	PV CLS_SEG_READ, 5, 2, movl %ds, %ebx
+	PV PV_CLASS_IO, 5, 2, outb %al, $0x80
+	PV PV_CLASS_SEG_READ, 5, 2, movl %ds, %ebx
 	WANT %ebx, $0x20
-	PV CLS_SEG_READ, 5, 2, movl %es, %ebx
+	PV PV_CLASS_SEG_READ, 5, 2, movl %es, %ebx
 	WANT %ebx, $0x18
 	/* FS / GS: loads through the runtime, reads back */
 	movl $0x18, %eax
-	PV CLS_SEG_LOAD, 5, 2, movl %eax, %fs
+	PV PV_CLASS_SEG_LOAD, 5, 2, movl %eax, %fs
 	movl $0x20, %eax
-	PV CLS_SEG_LOAD, 5, 2, movl %eax, %gs
-	PV CLS_SEG_READ, 5, 2, movl %fs, %ecx
+	PV PV_CLASS_SEG_LOAD, 5, 2, movl %eax, %gs
+	PV PV_CLASS_SEG_READ, 5, 2, movl %fs, %ecx
 	WANT %ecx, $0x18
-	PV CLS_SEG_READ, 5, 2, push %gs
+	PV PV_CLASS_SEG_READ, 5, 2, push %gs
 	popl %ecx
 	WANT %ecx, $0x20
 	/* FS / GS with another base: the runtime loads them (new base) */
@@ -405,72 +385,72 @@ segs_test:
 	movb %al, gdt_s + 0x38 + 4
 	movb %ah, gdt_s + 0x38 + 7
 	movl $0x38, %eax
-	PV CLS_SEG_LOAD, 5, 2, movl %eax, %fs
-	PV CLS_SEG_LOAD, 5, 2, movl %eax, %gs
+	PV PV_CLASS_SEG_LOAD, 5, 2, movl %eax, %fs
+	PV PV_CLASS_SEG_LOAD, 5, 2, movl %eax, %gs
 	movl %fs:0, %ebx
 	WANT %ebx, $0x600dcafe
 	movl %gs:4, %ebx
 	WANT %ebx, $0x0badf00d
-	PV CLS_SEG_READ, 5, 2, movl %gs, %ebx
+	PV PV_CLASS_SEG_READ, 5, 2, movl %gs, %ebx
 	WANT %ebx, $0x38
 	pushl $0x18
-	PV CLS_SEG_LOAD, 5, 2, pop %fs
+	PV PV_CLASS_SEG_LOAD, 5, 2, pop %fs
 	movl %fs:fsdata, %ebx           /* base 0 again */
 	WANT %ebx, $0x600dcafe
 	movl $0x18, %eax
-	PV CLS_SEG_LOAD, 5, 2, movl %eax, %gs
+	PV PV_CLASS_SEG_LOAD, 5, 2, movl %eax, %gs
 	movl %gs:fsdata + 4, %ebx
 	WANT %ebx, $0x0badf00d
-	BADLOAD 0x28, 11, PV CLS_SEG_LOAD, 5, 2, movl %eax, %fs
-	PV CLS_SEG_READ, 5, 2, movl %fs, %ebx
+	BADLOAD 0x28, 11, PV PV_CLASS_SEG_LOAD, 5, 2, movl %eax, %fs
+	PV PV_CLASS_SEG_READ, 5, 2, movl %fs, %ebx
 	WANT %ebx, $0x18
 	/* invalid selectors fault as before, DS unchanged */
-	BADLOAD 0x28, 11, PV CLS_SEG_LOAD, 5, 2, movl %eax, %ds
-	BADLOAD 0x30, 13, PV CLS_SEG_LOAD, 5, 2, movl %eax, %ds
-	BADLOAD 0x40, 13, PV CLS_SEG_LOAD, 5, 2, movl %eax, %es
-	BADLOAD 0x0c, 13, PV CLS_SEG_LOAD, 5, 2, movl %eax, %ds
+	BADLOAD 0x28, 11, PV PV_CLASS_SEG_LOAD, 5, 2, movl %eax, %ds
+	BADLOAD 0x30, 13, PV PV_CLASS_SEG_LOAD, 5, 2, movl %eax, %ds
+	BADLOAD 0x40, 13, PV PV_CLASS_SEG_LOAD, 5, 2, movl %eax, %es
+	BADLOAD 0x0c, 13, PV PV_CLASS_SEG_LOAD, 5, 2, movl %eax, %ds
 	movl %esp, %esi
 	pushl $0x28
-	BADLOAD 0x28, 11, PV CLS_SEG_LOAD, 5, 1, pop %ds
+	BADLOAD 0x28, 11, PV PV_CLASS_SEG_LOAD, 5, 1, pop %ds
 	popl %ebx                       /* the faulting pop kept esp */
 	WANT %esp, %esi
 	WANT %ebx, $0x28
-	PV CLS_SEG_READ, 5, 2, movl %ds, %ebx
+	PV PV_CLASS_SEG_READ, 5, 2, movl %ds, %ebx
 	WANT %ebx, $0x20
-	PV CLS_SEG_READ, 5, 2, movl %es, %ebx
+	PV PV_CLASS_SEG_READ, 5, 2, movl %es, %ebx
 	WANT %ebx, $0x18
 	/* the GDT edited in place (no lgdt): the next load sees it */
 	andb $0x7f, gdt_s + 0x20 + 5    /* 0x20 not present */
-	BADLOAD 0x20, 11, PV CLS_SEG_LOAD, 5, 2, movl %eax, %es
+	BADLOAD 0x20, 11, PV PV_CLASS_SEG_LOAD, 5, 2, movl %eax, %es
 	orb $0x80, gdt_s + 0x20 + 5
 	movl $0x20, %eax
-	PV CLS_SEG_LOAD, 5, 2, movl %eax, %es
-	PV CLS_SEG_READ, 5, 2, movl %es, %ebx
+	PV PV_CLASS_SEG_LOAD, 5, 2, movl %eax, %es
+	PV PV_CLASS_SEG_READ, 5, 2, movl %es, %ebx
 	WANT %ebx, $0x20
 	/* a GDT the stub cannot read (outside RAM): its frame is undone and
 	 * the runtime loads as before (reads there are all ones) */
-	PV CLS_LOAD_DT, 7, 7, lgdt gdtr_far
+	PV PV_CLASS_LOAD_DT, 7, 7, lgdt gdtr_far
 	movl $0x5a5a, %edx
 	movl $0x20, %eax
 	stc
-	PV CLS_SEG_LOAD, 5, 2, movl %eax, %es
+	PV PV_CLASS_SEG_LOAD, 5, 2, movl %eax, %es
 	jnc segs_fail
 	WANT %edx, $0x5a5a
 	WANT %eax, $0x20
-	PV CLS_LOAD_DT, 7, 7, lgdt gdtr_s
-	PV CLS_SEG_READ, 5, 2, movl %es, %ebx
+	PV PV_CLASS_LOAD_DT, 7, 7, lgdt gdtr_s
+	PV PV_CLASS_SEG_READ, 5, 2, movl %es, %ebx
 	WANT %ebx, $0x20
 	movl $0x18, %eax
-	PV CLS_SEG_LOAD, 5, 2, movl %eax, %ds
-	PV CLS_SEG_LOAD, 5, 2, movl %eax, %es
+	PV PV_CLASS_SEG_LOAD, 5, 2, movl %eax, %ds
+	PV PV_CLASS_SEG_LOAD, 5, 2, movl %eax, %es
 	ret
 segs_fail:
 	movl $0x18, %eax
-	PV CLS_SEG_LOAD, 5, 2, movl %eax, %ds
+	PV PV_CLASS_SEG_LOAD, 5, 2, movl %eax, %ds
 	movl $msg_segsfail, %esi
 	call puts
 	movb $1, %al
-	PV CLS_IO, 5, 2, outb %al, $0xf4
+	PV PV_CLASS_IO, 5, 2, outb %al, $0xf4
 h_fault11:
 	movl $11, fault_vec
 	jmp 1f
@@ -481,7 +461,7 @@ h_fault13:
 	movl fault_resume, %eax
 	movl %eax, 4(%esp)
 	popl %eax
-	PV CLS_IRET, 5, 1, iret
+	PV PV_CLASS_IRET, 5, 1, iret
 	.data
 	.balign 8
 gdt_s:	.quad 0
@@ -527,16 +507,16 @@ usertls_test:
 	movw $0xee00, idt + 0x80 * 8 + 4
 	shrl $16, %eax
 	movw %ax, idt + 0x80 * 8 + 6
-	PV CLS_LOAD_DT, 7, 7, lgdt gdtr_u
-	PV CLS_LOAD_DT, 7, 7, lidt idtr
+	PV PV_CLASS_LOAD_DT, 7, 7, lgdt gdtr_u
+	PV PV_CLASS_LOAD_DT, 7, 7, lidt idtr
 	movw $0x40, %ax
-	PV CLS_LOAD_TR_LDT, 5, 3, ltr %ax
+	PV PV_CLASS_LOAD_TR_LDT, 5, 3, ltr %ax
 	pushl $0x3b                     /* ss: user data */
 	pushl $ustack_top
 	pushl $0x202
 	pushl $0x2b                     /* cs: user code */
 	pushl $user_code
-	PV CLS_IRET, 5, 1, iret
+	PV PV_CLASS_IRET, 5, 1, iret
 user_code:                              /* CPL 3: no sites here */
 	movl $0x33, %eax
 	movl %eax, %gs
@@ -546,7 +526,7 @@ user_code:                              /* CPL 3: no sites here */
 	int $0x80
 1:	jmp 1b
 h_sys:
-	PV CLS_SEG_READ, 5, 2, movl %gs, %ebx
+	PV PV_CLASS_SEG_READ, 5, 2, movl %gs, %ebx
 	cmpl $0x600dbeef, %eax
 	jne 1f
 	cmpl $0xcafe1234, %ecx
@@ -556,11 +536,11 @@ h_sys:
 	movl $msg_utls, %esi
 	call puts
 	movb $42, %al
-	PV CLS_IO, 5, 2, outb %al, $0xf4
+	PV PV_CLASS_IO, 5, 2, outb %al, $0xf4
 1:	movl $msg_utlsfail, %esi
 	call puts
 	movb $1, %al
-	PV CLS_IO, 5, 2, outb %al, $0xf4
+	PV PV_CLASS_IO, 5, 2, outb %al, $0xf4
 
 	.data
 	.balign 8
