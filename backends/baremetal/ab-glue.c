@@ -11,12 +11,9 @@
 #include "seg.h"
 #include "vm.h"
 
-/* The shared page through its wedge address, the one mapping of it that
- * stays writable while CR0.WP is set (vm->sh is the direct-map alias).
- * The fast path counts in its spare words (guest-writable, statistics
- * only): it may not write monitor memory. */
-#define WEDGE_SH   ((struct ab_shared *)AB_WEDGE_SHARED)
-#define FAST_IRETS (WEDGE_SH->stub[BM_SH_FASTC])
+/* The write-free paths count in the shared page's spare words (guest-
+ * writable, statistics only): they may not write monitor memory. */
+#define FAST_IRETS (BM_WEDGE_SH->stub[BM_SH_FASTC])
 
 static struct ab_vcpu bm_vcpu;
 static struct ab_dtr boot_gdtr;       /* GDTR before the guest's lgdt */
@@ -143,7 +140,7 @@ void bm_guest_stats(struct ab_vm *vm)
 	ab_stats_print(vm->vcpu, stats_line, 0);
 	bm_printf("stat monitor native-irets %u fast-irets %u "
 		  "fast-pf-reflects %u\n", vm->sh->stub[BM_SH_NATIVE],
-		  FAST_IRETS, WEDGE_SH->stub[BM_SH_FASTPF]);
+		  FAST_IRETS, BM_WEDGE_SH->stub[BM_SH_FASTPF]);
 	bm_printf("stat monitor pf-fills %u pf-reflected %u pf-prefills %u "
 		  "shadow-entries %u cr3-prefills %u gdt-syncs %u fast-gate %u "
 		  "pages-free %u\n",
@@ -180,7 +177,7 @@ int bm_fast_iret(struct ab_vm *vm, struct ab_regs *r)
 	int to_user = (fr[2] & 3) == 3, vif = !!(fr[3] & 0x200);
 	if (!s || s->cls != PV_CLASS_IRET || s->inline_fast ||
 	    s->insn_len != 1 || s->orig[0] != 0xcf || fr[0] != s->addr + 5 ||
-	    (fr[3] & 0x20000) || (vif && WEDGE_SH->upcall_pending))
+	    (fr[3] & 0x20000) || (vif && BM_WEDGE_SH->upcall_pending))
 		return -1;
 	if (to_user) {
 		if (!vif || bm_guest_read(vm, r->esp + 16, fr + 4, 8) ||
@@ -193,7 +190,7 @@ int bm_fast_iret(struct ab_vm *vm, struct ab_regs *r)
 			return -1;
 		r->esp += 16;
 	}
-	WEDGE_SH->upcall_mask = !vif;
+	BM_WEDGE_SH->upcall_mask = !vif;
 	FAST_IRETS++;
 	return 0;
 }

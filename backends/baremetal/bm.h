@@ -56,6 +56,10 @@
 #define BM_SH_FASTC      31    /* count: write-free returns in the monitor */
 #define BM_SH_PF_RETRY   0x400 /* offset in the page: struct bm_pf_retry */
 #define BM_IRET_STUB     (AB_WEDGE_STUBS + 16)
+/* The shared page through its wedge address: the one mapping of it that
+ * stays writable while CR0.WP is set (vm->sh is the direct-map alias), so
+ * the write-free paths (bm_fast_iret, bm_fast_user_fault) use this one. */
+#define BM_WEDGE_SH      ((struct ab_shared *)AB_WEDGE_SHARED)
 
 /* PDE slots the monitor owns in every address space. */
 #define BM_WEDGE_PDE     (AB_WEDGE_BASE >> 22)       /* 1008: wedge pages */

@@ -94,17 +94,21 @@ static void keep_cached(unsigned i)
 	}
 }
 
+/* Guest descriptor g (GDT or LDT) demoted into *real, with "accessed"
+ * pre-set on usable code/data (the CPU would write it into the mirror,
+ * read-only to the guest); enum bm_demote, *why for a refusal. */
+static uint8_t demote(uint64_t g, uint64_t *real, const char **why)
+{
+	int st = bm_desc_demote(g, AB_WEDGE_GUEST_END, real, why);
+	if (st == BM_DESC_OK && (*real >> 44 & 1))
+		*real |= 1ull << 40;
+	return (uint8_t)st;
+}
+
 static void sync_entry(unsigned i, uint64_t g)
 {
-	uint64_t real;
-	const char *why;
 	gcache[i] = g;
-	gstatus[i] = (uint8_t)bm_desc_demote(g, AB_WEDGE_GUEST_END, &real,
-					     &why);
-	gwhy[i] = why;
-	if (gstatus[i] == BM_DESC_OK && (real >> 44 & 1))
-		real |= 1ull << 40;            /* pre-set "accessed" */
-	bm_gdt[i] = real;
+	gstatus[i] = demote(g, &bm_gdt[i], &gwhy[i]);
 }
 
 /* The guest frames under its GDT [base, base + limit] as its tables map
@@ -125,6 +129,13 @@ static int gdt_frames(struct ab_vm *vm, uint32_t base, uint32_t limit,
 	}
 }
 
+/* Are fr[0..n) (n < 0: unknown) the frames guarded now? */
+static int guarded_now(const uint32_t *fr, int n)
+{
+	return n > 0 && (unsigned)n == ngframes &&
+		!memcmp(fr, gframes, (size_t)n * 4);
+}
+
 /* After a sync: guard the GDT's frames, or, if they are guarded already,
  * take back the addresses the guest wrote them through. */
 static void gdt_guard(struct ab_vm *vm)
@@ -132,8 +143,7 @@ static void gdt_guard(struct ab_vm *vm)
 	uint32_t fr[BM_MMU_PROT], va[BM_MMU_UNPROT];
 	int n = gcount ? gdt_frames(vm, gdt_base, gcount * 8 - 1, fr) : -1;
 	gdt_clean = n > 0;
-	if (n > 0 && (unsigned)n == ngframes &&
-	    !memcmp(fr, gframes, (size_t)n * 4)) {
+	if (guarded_now(fr, n)) {
 		int k = bm_mmu_reguard(&vm->mmu, va);
 		for (int i = 0; i < k; i++)
 			invlpg(va[i]);
@@ -154,9 +164,7 @@ void bm_seg_cr3_loaded(struct ab_vm *vm)
 	uint32_t fr[BM_MMU_PROT];
 	if (!gdt_clean)
 		return;
-	int n = gdt_frames(vm, gdt_base, gcount * 8 - 1, fr);
-	if (n < 0 || (unsigned)n != ngframes ||
-	    memcmp(fr, gframes, (size_t)n * 4))
+	if (!guarded_now(fr, gdt_frames(vm, gdt_base, gcount * 8 - 1, fr)))
 		gdt_clean = 0;
 }
 
@@ -238,15 +246,8 @@ void bm_seg_set_ldt(struct ab_vm *vm, uint16_t ldtr, const struct ab_regs *r)
 	    bm_guest_read(vm, base, lcache, n * 8))
 		bm_vm_kill(r, "guest LDT (ldtr %x) unusable or unreadable",
 			   ldtr);
-	for (unsigned j = 0; j < n; j++) {
-		lstatus[j] = (uint8_t)bm_desc_demote(lcache[j],
-						     AB_WEDGE_GUEST_END,
-						     &bm_ldt[j], &lwhy[j]);
-		if (lstatus[j] != BM_DESC_OK)
-			bm_ldt[j] = 0;         /* system entries: not here */
-		else if (bm_ldt[j] >> 44 & 1)
-			bm_ldt[j] |= 1ull << 40;   /* pre-set "accessed" */
-	}
+	for (unsigned j = 0; j < n; j++)
+		lstatus[j] = demote(lcache[j], &bm_ldt[j], &lwhy[j]);
 	lcount = n;
 	bm_gdt[BM_SEL_LDT >> 3] = bm_desc_seg((uint32_t)(uintptr_t)bm_ldt,
 					      n * 8 - 1, 2, 0, 0);
@@ -539,8 +540,6 @@ void bm_seg_check_fault(struct ab_vm *vm, const struct ab_regs *r,
  * real frame on the trap stack; nothing else.  Any doubt returns -1: the
  * normal path (the afterburner's delivery) handles it. */
 
-#define WEDGE_SH ((struct ab_shared *)AB_WEDGE_SHARED)
-
 /* Write n bytes within one page at guest-virtual va as the guest kernel
  * would (its tables, A/D set); only guest RAM is written.  0 or -1. */
 static int kernel_write(struct ab_vm *vm, uint32_t va, const void *buf,
@@ -579,7 +578,7 @@ int bm_seg_fast_user_fault(struct ab_vm *vm, struct ab_regs *r,
 	uint32_t w[2], off, f[6];
 	uint16_t cs;
 	if (!gdt_current(vm) || lcount || tss_stale || !tss_va ||
-	    WEDGE_SH->upcall_mask || pf_gate(vm, &cs, &off) ||
+	    BM_WEDGE_SH->upcall_mask || pf_gate(vm, &cs, &off) ||
 	    bm_guest_read(vm, tss_va + 4, w, 8) || w[0] != tss_esp0 ||
 	    w[1] != tss_ss0 || !usable((uint16_t)tss_ss0))
 		return -1;
@@ -590,9 +589,9 @@ int bm_seg_fast_user_fault(struct ab_vm *vm, struct ab_regs *r,
 	f[3] = (r->eflags | FL_IF) | 2; f[4] = r->esp; f[5] = r->ss;
 	if (kernel_write(vm, tss_esp0 - sizeof f, f, sizeof f))
 		return -1;
-	WEDGE_SH->cr[2] = cr2;
-	WEDGE_SH->upcall_mask = 1;      /* an interrupt gate */
-	WEDGE_SH->stub[BM_SH_SLOW] = 1; /* the return: prefill the retry */
+	BM_WEDGE_SH->cr[2] = cr2;
+	BM_WEDGE_SH->upcall_mask = 1;      /* an interrupt gate */
+	BM_WEDGE_SH->stub[BM_SH_SLOW] = 1; /* the return: prefill the retry */
 	r->eip = off;
 	r->cs = (uint16_t)((cs & ~3u) | 1);
 	r->eflags = (r->eflags & ~(FL_TF | FL_NT | FL_RF | FL_VM)) | FL_IF;

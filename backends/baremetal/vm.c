@@ -534,7 +534,7 @@ int bm_fast_user_fault(struct ab_vm *vm, struct ab_regs *r)
 		return -1;
 	*vm->pf_retry = (struct bm_pf_retry){ cr2, err & 6, eip,
 					      vm->mmu.gcr3, 1 };
-	((struct ab_shared *)AB_WEDGE_SHARED)->stub[BM_SH_FASTPF]++;
+	BM_WEDGE_SH->stub[BM_SH_FASTPF]++;
 	return 0;
 }
 
