@@ -171,7 +171,7 @@ int bm_fast_iret(struct ab_vm *vm, struct ab_regs *r)
 	struct ab_vcpu *v = vm->vcpu;
 	uint32_t fr[6];
 	if ((r->cs & 3) != 1 || !bm_vm_iret_stub_exit(r->eip) ||
-	    vm->pf_retry->valid || bm_guest_read(vm, r->esp, fr, 16))
+	    BM_PF_RETRY->valid || bm_guest_read(vm, r->esp, fr, 16))
 		return -1;
 	const struct ab_site *s = ab_site_peek(v, fr[0]);
 	int to_user = (fr[2] & 3) == 3, vif = !!(fr[3] & 0x200);

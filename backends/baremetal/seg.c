@@ -491,7 +491,7 @@ static void publish(struct ab_vm *vm)
 	w[BM_SH_TSS] = !tss_stale ? tss_va : 0;
 	w[BM_SH_ESP1] = tss_esp0;
 	w[BM_SH_SS1] = tss_ss0 & 0xffff;
-	w[BM_SH_SLOW] = vm->pf_retry->valid || !gdt_current(vm) || idt_stale ||
+	w[BM_SH_SLOW] = BM_PF_RETRY->valid || !gdt_current(vm) || idt_stale ||
 		lcount;
 }
 

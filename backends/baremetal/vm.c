@@ -283,12 +283,12 @@ void ab_backend_load_cr3(struct ab_vm *vm, uint32_t cr3, int paging)
 static void invlpg_prefill(struct ab_vm *vm, uint32_t va)
 {
 	uint32_t gerr;
-	if (!vm->pf_retry->valid || ((va ^ vm->pf_retry->va) & ~0xfffu) ||
-	    vm->mmu.gcr3 != vm->pf_retry->gcr3)
+	if (!BM_PF_RETRY->valid || ((va ^ BM_PF_RETRY->va) & ~0xfffu) ||
+	    vm->mmu.gcr3 != BM_PF_RETRY->gcr3)
 		return;
-	if (bm_mmu_fault(&vm->mmu, vm->pf_retry->va, vm->pf_retry->err,
+	if (bm_mmu_fault(&vm->mmu, BM_PF_RETRY->va, BM_PF_RETRY->err,
 			 &gerr) == BM_PF_FILLED) {
-		vm->pf_retry->valid = 0;
+		BM_PF_RETRY->valid = 0;
 		vm->pf_prefills++;
 	}
 }
@@ -411,7 +411,6 @@ static void wedge_init(struct ab_vm *vm, uint32_t *high)
 {
 	vm->sh = (struct ab_shared *)bm_wedge[0];
 	vm->stubs = bm_wedge[1];
-	vm->pf_retry = (struct bm_pf_retry *)(AB_WEDGE_SHARED + BM_SH_PF_RETRY);
 	bm_wedge_pt[0] = BM_V2P(bm_wedge[0]) | PTE_P | PTE_W;
 	for (unsigned i = 1; i < 4; i++)
 		bm_wedge_pt[i] = BM_V2P(bm_wedge[i]) | PTE_P;
@@ -493,6 +492,15 @@ static int phys_stub_call(struct ab_vm *vm, struct ab_regs *r, uint32_t cr2)
 	return 1;
 }
 
+/* A user fault at cr2 (hardware error code err) from the instruction at
+ * eip goes to the guest: its return there may prefill the new mapping. */
+static void note_retry(struct ab_vm *vm, uint32_t cr2, uint32_t err,
+		       uint32_t eip)
+{
+	*BM_PF_RETRY = (struct bm_pf_retry){ cr2, err & 6, eip, vm->mmu.gcr3,
+					     1 };
+}
+
 static void guest_page_fault(struct ab_vm *vm, struct ab_regs *r)
 {
 	uint32_t cr2 = read_cr2(), gerr = 0;
@@ -506,8 +514,7 @@ static void guest_page_fault(struct ab_vm *vm, struct ab_regs *r)
 			return;
 		vm->pf_reflected++;
 		if (vm->cpl == 3)
-			*vm->pf_retry = (struct bm_pf_retry){ cr2,
-				r->error_code & 6, r->eip, vm->mmu.gcr3, 1 };
+			note_retry(vm, cr2, r->error_code, r->eip);
 		ab_guest_fault(vm->vcpu, r, 14, gerr, cr2);
 		return;
 	case BM_PF_MONITOR:
@@ -532,8 +539,7 @@ int bm_fast_user_fault(struct ab_vm *vm, struct ab_regs *r)
 					  &gpa, &gerr) != BM_PF_GUEST ||
 	    bm_seg_fast_user_fault(vm, r, gerr, cr2))
 		return -1;
-	*vm->pf_retry = (struct bm_pf_retry){ cr2, err & 6, eip,
-					      vm->mmu.gcr3, 1 };
+	note_retry(vm, cr2, err, eip);
 	BM_WEDGE_SH->stub[BM_SH_FASTPF]++;
 	return 0;
 }
@@ -610,10 +616,10 @@ static void guest_gp(struct ab_vm *vm, struct ab_regs *r)
 static void pf_prefill(struct ab_vm *vm, const struct ab_regs *r)
 {
 	uint32_t gerr;
-	vm->pf_retry->valid = 0;
-	if (r->eip != vm->pf_retry->eip || vm->mmu.gcr3 != vm->pf_retry->gcr3)
+	BM_PF_RETRY->valid = 0;
+	if (r->eip != BM_PF_RETRY->eip || vm->mmu.gcr3 != BM_PF_RETRY->gcr3)
 		return;
-	if (bm_mmu_fault(&vm->mmu, vm->pf_retry->va, vm->pf_retry->err,
+	if (bm_mmu_fault(&vm->mmu, BM_PF_RETRY->va, BM_PF_RETRY->err,
 			 &gerr) == BM_PF_FILLED)
 		vm->pf_prefills++;
 }
@@ -639,7 +645,7 @@ void bm_vm_trap(struct ab_regs *r, unsigned vec)
 			bm_vm_kill(r, "unexpected vector %u", vec);
 		ab_guest_fault(vm->vcpu, r, vec, r->error_code, 0);
 	}
-	if (vm->pf_retry->valid && vm->cpl == 3)
+	if (BM_PF_RETRY->valid && vm->cpl == 3)
 		pf_prefill(vm, r);
 	bm_frame_to_real(vm, r);
 }

@@ -25,17 +25,17 @@ struct ab_vm {
 	uint64_t exits[256];           /* monitor entries per real vector */
 	uint64_t cycles[256];          /* TSC cycles spent in the monitor */
 	uint64_t pf_fills, pf_reflected, pf_prefills;
-	/* A user #PF reflected to the guest, so that the return to the
-	 * faulting instruction can shadow the new mapping at once.  In the
-	 * shared page (wedge address: writable while CR0.WP is set, for
-	 * bm_fast_user_fault); guest-writable, so only a hint: the prefill
-	 * walks the guest's tables like any fill. */
-	struct bm_pf_retry *pf_retry;
 };
 
+/* A user #PF reflected to the guest, so that the return to the faulting
+ * instruction can shadow the new mapping at once.  In the shared page
+ * through its wedge address (writable while CR0.WP is set, for
+ * bm_fast_user_fault); guest-writable, so only a hint: the prefill walks
+ * the guest's tables like any fill. */
 struct bm_pf_retry {
 	uint32_t va, err, eip, gcr3, valid;
 };
+#define BM_PF_RETRY ((struct bm_pf_retry *)(AB_WEDGE_SHARED + BM_SH_PF_RETRY))
 
 extern struct ab_vm bm_vm;
 
