@@ -242,17 +242,17 @@ static int guarded(const struct bm_mmu *m, uint32_t gpa)
 /* The shadow entry pte for guest frame gpa, read-only if guarded. */
 static uint32_t guard_pte(const struct bm_mmu *m, uint32_t gpa, uint32_t pte)
 {
-	return m->nprot && guarded(m, gpa) ? pte & ~W : pte;
+	return guarded(m, gpa) ? pte & ~W : pte;
 }
 
-/* A write to guarded frame gpa through va: let it through, remember va. */
-static uint32_t guard_write(struct bm_mmu *m, uint32_t va, uint32_t pte)
+/* A write to a guarded frame through va is let through (its entry made
+ * writable as the walk allows): remember va to take it back. */
+static void guarded_write(struct bm_mmu *m, uint32_t va)
 {
 	m->prot_written = 1;
 	if (m->nunprot < BM_MMU_UNPROT)
 		m->unprot[m->nunprot] = va & FRAME;
 	m->nunprot++;
-	return pte;          /* writable: the walk allowed the write */
 }
 
 void bm_mmu_guard(struct bm_mmu *m, const uint32_t *fr, unsigned n)
@@ -467,8 +467,10 @@ int bm_mmu_fault(struct bm_mmu *m, uint32_t va, uint32_t err, uint32_t *gerr)
 	if (gpa >= m->ram_size)
 		return BM_PF_BADFRAME;
 	uint32_t pte = (m->ram_hpa + (gpa & FRAME)) | shadow_flags(m, va, write);
-	if (m->nprot && guarded(m, gpa))
-		pte = write ? guard_write(m, va, pte) : pte & ~W;
+	if (write && guarded(m, gpa))
+		guarded_write(m, va);
+	else
+		pte = guard_pte(m, gpa, pte);
 	rc = install(m, va, pte);
 	if (rc == BM_PF_FILLED) {
 		fill_around(m, va);
