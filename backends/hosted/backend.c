@@ -57,15 +57,14 @@ void ab_backend_set_mode(struct ab_vm *vm, const struct ab_regs *r, int cpl)
 	vm->fs_base = ho_seg_base(vm, r->fs);
 	vm->gs_base = ho_seg_base(vm, r->gs);
 	int to_user = cpl == 3 && vm->cpl != 3;
-	if (to_user)
-		ho_tlb_drop_super(vm);        /* user must not see them */
 	vm->cpl = cpl;
 	/* Back to the instruction whose page fault the kernel just handled:
-	 * it is about to retry the access, so map the page now (the walk
-	 * sets A/D exactly as that access will) instead of faulting again. */
+	 * it is about to retry the access, so have the user stub map the page
+	 * on its way in (the read walk sets A as that access will) instead
+	 * of faulting again. */
 	if (to_user && vm->pf_pending && r->eip == vm->pf_eip) {
 		uint32_t e;
-		if (ho_tlb_fill(vm, vm->pf_va, vm->pf_write, &e) > 0)
+		if (ho_user_fill(vm, vm->pf_va, 0, &e) > 0)
 			vm->prefills++;
 	}
 	if (to_user)
@@ -82,6 +81,7 @@ void ab_backend_set_timer(struct ab_vm *vm, uint64_t deadline_ns)
 {
 	struct itimerspec its;
 	memset(&its, 0, sizeof its);
+	vm->deadline_ns = deadline_ns;
 	if (deadline_ns) {
 		its.it_value.tv_sec = (time_t)(deadline_ns / 1000000000ull);
 		its.it_value.tv_nsec = (long)(deadline_ns % 1000000000ull);
@@ -118,7 +118,7 @@ void ho_console_poll(struct ab_vm *vm, int timeout_ms)
 
 void ab_backend_idle(struct ab_vm *vm)
 {
-	uint64_t now = ho_now(), dl = vm->vcpu.pit_next_ns;
+	uint64_t now = ho_now(), dl = vm->deadline_ns;
 	if (!dl && !vm->stdin_open)
 		ab_vcpu_kill(&vm->vcpu, &vm->r, "hlt with no timer running "
 			     "and no console input: the guest would sleep "
@@ -159,7 +159,7 @@ static void stats_line(void *ctx, const char *line)
  * guest's debug-exit value, 3 when the guest was killed). */
 void ho_stop(struct ab_vm *vm, int status, const char *why)
 {
-	char line[300];
+	char line[600];
 	if (why) {
 		int n = snprintf(line, sizeof line, "previrt-hosted: %s\n", why);
 		write(2, line, (size_t)n);
@@ -171,13 +171,25 @@ void ho_stop(struct ab_vm *vm, int status, const char *why)
 				 "stat hosted fault-prefills %llu\n"
 				 "stat hosted tlb-fills %llu\n"
 				 "stat hosted tlb-flushes %llu\n"
-				 "stat hosted cr3-kernel-kept %llu\n",
+				 "stat hosted cr3-kernel-kept %llu\n"
+				 "stat hosted user-stops %llu\n"
+				 "stat hosted user-fills %llu\n"
+				 "stat hosted user-map-batches %llu\n"
+				 "stat hosted user-flushes %llu\n"
+				 "stat hosted user-seg-adopts %llu\n"
+				 "stat hosted user-escapes %llu\n",
 				 (unsigned long long)vm->signals,
 				 (unsigned long long)vm->fast_calls,
 				 (unsigned long long)vm->prefills,
 				 (unsigned long long)vm->tlb_fills,
 				 (unsigned long long)vm->tlb_flushes,
-				 (unsigned long long)vm->partial_flushes);
+				 (unsigned long long)vm->partial_flushes,
+				 (unsigned long long)vm->user.stops,
+				 (unsigned long long)vm->user.fills,
+				 (unsigned long long)vm->user.batches,
+				 (unsigned long long)vm->user.flushes,
+				 (unsigned long long)vm->user.seg_adopts,
+				 (unsigned long long)vm->user.escapes);
 		write(2, line, (size_t)n);
 	}
 	_exit(why ? 3 : status & 0xff);

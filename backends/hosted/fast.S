@@ -5,7 +5,9 @@
  * reaches a 64-bit `jmp *` in the same page, which lands here (high, in
  * the host binary).  Saves the guest registers, switches to the host
  * stack, TLS base and FPU/SSE state, calls ho_fast_site() (run.c), and
- * returns to the guest with iretq (32-bit compatibility-mode CS/SS).
+ * returns to the guest kernel with iretq (32-bit compatibility-mode
+ * CS/SS).  An iret to guest user mode runs the user stub from inside
+ * ho_fast_site and returns here when the vCPU is back in the kernel.
  * Runs: hosted process, 64-bit.  Offsets: struct ho_frame in ho.h.
  */
 #define F_RAX 0
@@ -58,6 +60,7 @@ ho_fast_enter:
 
 	.bss
 	.balign 64
+	.globl ho_fxarea
 ho_fxarea:
 	.space 512
 	.balign 16

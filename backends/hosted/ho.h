@@ -3,31 +3,48 @@
  * in this 64-bit Linux process) and the functions the backend's files
  * share.  Runs: hosted process.
  *
- * Address space: the guest owns the low 4 GiB of the process (guest
- * virtual = host virtual); the backend's code, data, heap and stacks live
- * above 4 GiB.  Guest-physical memory is a memfd, mapped once high for the
- * runtime (ram) and page by page at guest virtual addresses by the
- * software TLB (tlb.c).
+ * Address spaces: the guest kernel owns the low 4 GiB of this process
+ * (guest virtual = host virtual); the backend's code, data, heap and
+ * stacks live above 4 GiB.  Guest-physical memory is a memfd, mapped once
+ * high for the runtime (ram) and page by page at guest virtual addresses
+ * by the software TLB (tlb.c).  Guest user code never runs here: it runs
+ * in the user stub, a separate process that maps only guest user pages
+ * (user.c).
  */
 #ifndef HO_H
 #define HO_H
 
 #include <signal.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 #include "previrt/afterburner.h"
+#include "ho_ustub.h"
 
 /* Real selectors (Linux x86-64 GDT: __USER32_CS, __USER_DS; our LDT). */
 #define HO_SEL_CS32   0x23
 #define HO_SEL_DS     0x2b
-#define HO_SEL_UCODE  0x07   /* LDT 0, RPL 3: guest user code */
-#define HO_SEL_UDATA  0x0f   /* LDT 1, RPL 3: guest user data/stack */
-#define HO_SEL_UTLS   0x17   /* LDT 2, RPL 3: user %fs/%gs with a base */
-#define HO_USER_LIMIT 0xC0000000u  /* guest user segments end here */
+#define HO_SEL_UCODE  0x07   /* user stub's LDT 0, RPL 3: guest user code */
+#define HO_SEL_UDATA  0x0f   /* user stub's LDT 1, RPL 3: guest user data */
+#define HO_USER_LIMIT 0xC0000000u  /* the guest kernel half starts here */
 #define HO_LOW_END    0x100000000ull
-#define HO_MAX_SUPER  512    /* supervisor pages below the user limit */
 #define HO_KPDE_FIRST (HO_USER_LIMIT >> 22)            /* 768 */
 #define HO_KPDE_N     ((AB_WEDGE_BASE >> 22) - HO_KPDE_FIRST)
+
+/* The user stub (user.c): the process guest user code runs in. */
+struct ho_user {
+	pid_t pid;
+	struct ho_uop_page *page;  /* its op page, as this side sees it */
+	uint64_t cookie;           /* lets the stub's own code map memory */
+	struct ho_uop q[HO_US_MAXOPS];  /* ops for the next resume */
+	unsigned nq;
+	int in_user;               /* the stub runs guest code now */
+	uint8_t fx[512];           /* its FPU state as last read or set */
+	int fx_valid;
+	unsigned stale;            /* signals left pending by an interrupt */
+	uint64_t stale_dropped;
+	uint64_t stops, fills, flushes, batches, escapes, seg_adopts;
+};
 
 struct ab_vm {
 	struct ab_vcpu vcpu;
@@ -40,20 +57,17 @@ struct ab_vm {
 	uint32_t mem_size;
 	uint32_t stub_alias;       /* AB_WEDGE_STUBS - phys_offset, or 0 */
 	int alias_mapped;
-	/* supervisor-only guest pages mapped below HO_USER_LIMIT, dropped
-	 * before guest user code runs */
-	uint32_t super[HO_MAX_SUPER];
-	unsigned nsuper;
-	int super_overflow;
+	struct ho_user user;
 	/* time and console */
 	timer_t timer;
+	uint64_t deadline_ns;      /* the timer's, 0 = none */
 	int stdin_open;
 	uint8_t inbuf[256];
 	unsigned in_head, in_tail;
 	uint64_t last_input_poll;
 	/* the last user page fault reflected to the guest kernel: mapped
 	 * right away when the kernel irets back to the faulting eip */
-	int pf_pending, pf_write;
+	int pf_pending;
 	uint32_t pf_va, pf_eip;
 	/* kernel-half retention across CR3 loads (tlb.c): valid while no
 	 * kernel-half page table was written since the last full flush and
@@ -75,6 +89,7 @@ struct ho_frame {
 };
 extern struct ho_frame ho_frame;
 extern uint64_t ho_host_fs;
+extern uint8_t ho_fxarea[];        /* fast.S: the guest's FPU state */
 void ho_fast_enter(void);          /* fast.S */
 void ho_fast_site(void);           /* run.c, called by fast.S */
 
@@ -92,7 +107,6 @@ int ho_tlb_init(struct ab_vm *vm, uint32_t mem_size);
  * -1 the address is outside guest RAM. */
 int ho_tlb_fill(struct ab_vm *vm, uint32_t va, int write, uint32_t *pf_err);
 void ho_tlb_flush_all(struct ab_vm *vm);
-void ho_tlb_drop_super(struct ab_vm *vm);
 /* Map the stubs at alias too while guest paging is off. */
 void ho_tlb_set_alias(struct ab_vm *vm, uint32_t alias);
 
@@ -101,6 +115,18 @@ int ho_run_init(struct ab_vm *vm);
 void ho_enter(struct ab_vm *vm) __attribute__((noreturn));
 void ho_stop(struct ab_vm *vm, int status, const char *why)
 	__attribute__((noreturn));
+
+/* user.c */
+int ho_user_init(struct ab_vm *vm);
+/* Run guest user code until the vCPU leaves CPL 3; fx is the fxsave
+ * image of this context's FPU state (the guest's). */
+void ho_user_run(struct ab_vm *vm, void *fx);
+/* The stub's mappings follow the guest's TLB: all dropped, one page. */
+void ho_user_flush(struct ab_vm *vm);
+void ho_user_invlpg(struct ab_vm *vm, uint32_t page);
+/* Queue the mapping of user page va (1), or 0 with a #PF error code, or
+ * -1 outside RAM. */
+int ho_user_fill(struct ab_vm *vm, uint32_t va, int write, uint32_t *err);
 
 /* sandbox.c */
 int ho_sandbox(void);

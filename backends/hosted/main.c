@@ -1,9 +1,9 @@
 /*
  * main.c - previrt-hosted: runs a previrtualised 32-bit guest kernel as
  * an unprivileged Linux process.  Parses the command line, loads the
- * image and modules through the afterburner, patches the sites, sets up
- * signals, the LDT, the timer and the seccomp sandbox, then enters the
- * guest for good.  Runs: hosted process (64-bit).
+ * image and modules through the afterburner, patches the sites, starts
+ * the user stub, sets up signals, the timer and the seccomp sandbox, then
+ * enters the guest for good.  Runs: hosted process (64-bit).
  * Usage: previrt-hosted IMAGE [--mem 128M] [--append ARGS]
  *                      [--module FILE]... [--stats]
  * Exit status: the guest's debug-exit value; 3 when the guest was stopped
@@ -138,7 +138,7 @@ int main(int argc, char **argv)
 		return 3;
 	load_guest(vm, &o);
 	fflush(stdout);
-	if (ho_run_init(vm) < 0 || ho_sandbox() < 0)
+	if (ho_user_init(vm) < 0 || ho_run_init(vm) < 0 || ho_sandbox() < 0)
 		return 3;
 	ho_enter(vm);
 }

@@ -4,12 +4,13 @@
  * host signal whose ucontext holds the guest registers.  Each handler
  * turns the ucontext into struct ab_regs, lets the afterburner act
  * (patched-site call, emulation, fault reflection, system call, timer),
- * and writes the result back, switching real selectors between the flat
- * 32-bit segments (guest kernel) and LDT segments ending at 3 GiB (guest
- * user).  Runs: hosted process (64-bit, on an alternate signal stack).
+ * and writes the result back.  Only the guest kernel runs in this process
+ * (flat 32-bit segments); when the vCPU enters CPL 3 the handler runs the
+ * user stub (user.c) until the vCPU is back at CPL 0, then returns into
+ * the guest kernel.  Runs: hosted process (64-bit, on an alternate signal
+ * stack).
  */
 #define _GNU_SOURCE
-#include <asm/ldt.h>
 #include <asm/prctl.h>
 #include <sys/auxv.h>
 #include <linux/audit.h>
@@ -76,21 +77,12 @@ static void regs_in(struct ab_vm *vm, const ucontext_t *uc)
 	r->eflags = ((uint32_t)g[REG_EFL] & ~FL_IF) | 2;
 }
 
-/* The real data selectors for the virtual CPL.  Guest user %fs/%gs with
- * a base (TLS: offsets below the base wrap around 4 GiB) use LDT 2, whose
- * limit is 4 GiB: through them, user code can reach the guest kernel half
- * (see docs/hosted.md, Isolation). */
+/* The guest kernel's real data selectors: flat, FS/GS with the bases of
+ * the guest's descriptors. */
 static void load_data_segs(struct ab_vm *vm)
 {
-	if (vm->cpl != 3) {
-		ho_load_data_segs(HO_SEL_DS, HO_SEL_DS, HO_SEL_DS, vm->fs_base,
-				  vm->gs_base);
-		return;
-	}
-	ho_load_data_segs(HO_SEL_UDATA,
-			  vm->fs_base ? HO_SEL_UTLS : HO_SEL_UDATA,
-			  vm->gs_base ? HO_SEL_UTLS : HO_SEL_UDATA,
-			  vm->fs_base, vm->gs_base);
+	ho_load_data_segs(HO_SEL_DS, HO_SEL_DS, HO_SEL_DS, vm->fs_base,
+			  vm->gs_base);
 }
 
 /* Every guest entry: the virtual selectors and GDTR on the shared page
@@ -128,13 +120,32 @@ static void kernel_segs_in(struct ab_vm *vm)
 	vm->r.gs = (uint16_t)sh->sel[5];
 }
 
+/* The signal frame's FPU state, where the kernel restores it from: the
+ * fxsave image, marked present in the XSAVE header if there is one (else
+ * the kernel would restore x87/SSE from their initial state). */
+static void *frame_fpu(ucontext_t *uc)
+{
+	uint8_t *fx = (uint8_t *)uc->uc_mcontext.fpregs;
+	uint32_t magic;
+	memcpy(&magic, fx + 464, 4);
+	if (magic == 0x46505853u) {             /* FP_XSTATE_MAGIC1 */
+		uint64_t bv;
+		memcpy(&bv, fx + 512, 8);
+		bv |= 3;                          /* x87, SSE */
+		memcpy(fx + 512, &bv, 8);
+	}
+	return fx;
+}
+
+/* Back into the guest kernel: if the vCPU went to CPL 3, guest user code
+ * runs in the user stub first, until an event brings it back. */
 static void regs_out(struct ab_vm *vm, ucontext_t *uc)
 {
 	greg_t *g = uc->uc_mcontext.gregs;
 	const struct ab_regs *r = &vm->r;
-	int user = vm->cpl == 3;
-	uint64_t cs = user ? HO_SEL_UCODE : HO_SEL_CS32;
-	uint64_t ss = user ? HO_SEL_UDATA : HO_SEL_DS;
+	uint64_t cs = HO_SEL_CS32, ss = HO_SEL_DS;
+	if (vm->cpl == 3)
+		ho_user_run(vm, frame_fpu(uc));
 	g[REG_RAX] = r->eax; g[REG_RBX] = r->ebx; g[REG_RCX] = r->ecx;
 	g[REG_RDX] = r->edx; g[REG_RSI] = r->esi; g[REG_RDI] = r->edi;
 	g[REG_RBP] = r->ebp; g[REG_RSP] = r->esp; g[REG_RIP] = r->eip;
@@ -144,34 +155,6 @@ static void regs_out(struct ab_vm *vm, ucontext_t *uc)
 	uc->uc_flags |= UC_STRICT_RESTORE_SS;
 	load_data_segs(vm);
 	segs_out(vm);
-}
-
-/* Guest user code loaded %fs or %gs itself (glibc's TLS setup: `mov
- * %ax, %gs` with the GDT selector set_thread_area gave it).  The real CPU
- * used the host's descriptor for that selector, so the access that
- * brought us here may have used a wrong base.  Adopt the selector as the
- * virtual one with its base from the guest's descriptor; the caller
- * restarts the instruction (returns 1) when it was a fault.  The segment
- * loads themselves cannot be trapped: this is checked on every exit from
- * user mode, before the afterburner sees the selectors. */
-static int user_segs_in(struct ab_vm *vm, uint16_t fs, uint16_t gs)
-{
-	int changed = 0;
-	if (vm->cpl == 0)
-		kernel_segs_in(vm);
-	if (vm->cpl != 3)
-		return 0;
-	if (fs != HO_SEL_UDATA && fs != HO_SEL_UTLS) {
-		vm->r.fs = fs;
-		vm->fs_base = ho_seg_base(vm, fs);
-		changed = 1;
-	}
-	if (gs != HO_SEL_UDATA && gs != HO_SEL_UTLS) {
-		vm->r.gs = gs;
-		vm->gs_base = ho_seg_base(vm, gs);
-		changed = 1;
-	}
-	return changed;
 }
 
 /* The backend itself faulted: not the guest's doing. */
@@ -258,12 +241,6 @@ static void page_fault(struct ab_vm *vm, uint64_t addr, uint32_t err)
 		site_call(vm);
 		return;
 	}
-	if (got == 0 && vm->cpl == 3) {
-		vm->pf_pending = 1;
-		vm->pf_write = (err & 2) != 0;
-		vm->pf_va = (uint32_t)addr;
-		vm->pf_eip = r->eip;
-	}
 	if (got == 0)
 		ab_guest_fault(&vm->vcpu, r, 14, pf_err, (uint32_t)addr);
 	else if (got < 0)
@@ -296,7 +273,6 @@ static void on_fault(int sig, siginfo_t *si, void *ctx)
 	ucontext_t *uc = ctx;
 	struct ab_vm *vm = &ho_vm;
 	const greg_t *g = uc->uc_mcontext.gregs;
-	uint16_t fs = ho_read_fs(), gs = ho_read_gs();
 	(void)si;
 	fix_fs();
 	if (!from_guest(uc)) {
@@ -309,10 +285,7 @@ static void on_fault(int sig, siginfo_t *si, void *ctx)
 	}
 	vm->signals++;
 	regs_in(vm, uc);
-	if (user_segs_in(vm, fs, gs)) {  /* retry with the right bases */
-		regs_out(vm, uc);
-		return;
-	}
+	kernel_segs_in(vm);
 	unsigned trap = (unsigned)g[REG_TRAPNO];
 	uint32_t err = (uint32_t)g[REG_ERR];
 	if (sig == SIGSEGV && trap == 14)
@@ -326,20 +299,19 @@ static void on_fault(int sig, siginfo_t *si, void *ctx)
 	regs_out(vm, uc);
 }
 
-/* Guest int $0x80 (a real 32-bit syscall, trapped by seccomp), or a
- * forbidden host syscall (the sandbox). */
+/* Guest kernel int $0x80 (a real 32-bit syscall, trapped by seccomp), or
+ * a forbidden host syscall (the sandbox). */
 static void on_sigsys(int sig, siginfo_t *si, void *ctx)
 {
 	ucontext_t *uc = ctx;
 	struct ab_vm *vm = &ho_vm;
 	char msg[200];
-	uint16_t fs = ho_read_fs(), gs = ho_read_gs();
 	(void)sig;
 	fix_fs();
 	if (si->si_arch == AUDIT_ARCH_I386 && from_guest(uc)) {
 		vm->signals++;
 		regs_in(vm, uc);
-		user_segs_in(vm, fs, gs);
+		kernel_segs_in(vm);
 		vm->r.eax = (uint32_t)si->si_syscall;
 		ab_guest_int(&vm->vcpu, &vm->r, 0x80);
 		regs_out(vm, uc);
@@ -358,9 +330,10 @@ static void on_alarm(int sig, siginfo_t *si, void *ctx)
 {
 	ucontext_t *uc = ctx;
 	struct ab_vm *vm = &ho_vm;
-	uint16_t fs = ho_read_fs(), gs = ho_read_gs();
 	(void)sig; (void)si;
 	fix_fs();
+	if (vm->user.in_user)           /* the user loop has the deadline */
+		return;
 	if (!from_guest(uc)) {          /* in the runtime: try again soon */
 		struct itimerspec its = { .it_value = { 0, 20000 } };
 		timer_settime(vm->timer, 0, &its, NULL);
@@ -368,7 +341,7 @@ static void on_alarm(int sig, siginfo_t *si, void *ctx)
 	}
 	vm->signals++;
 	regs_in(vm, uc);
-	user_segs_in(vm, fs, gs);
+	kernel_segs_in(vm);
 	ho_console_poll(vm, 0);
 	ab_timer_expired(&vm->vcpu, &vm->r);
 	regs_out(vm, uc);
@@ -388,13 +361,14 @@ void ho_fast_site(void)
 	vm->fast_calls++;
 	kernel_segs_in(vm);
 	site_call(vm);
-	int user = vm->cpl == 3;
+	if (vm->cpl == 3)
+		ho_user_run(vm, ho_fxarea);
 	f->rax = r->eax; f->rbx = r->ebx; f->rcx = r->ecx; f->rdx = r->edx;
 	f->rsi = r->esi; f->rdi = r->edi; f->rbp = r->ebp; f->rsp = r->esp;
 	f->rip = r->eip;
 	f->rfl = (r->eflags & ~(FL_TF | FL_NT | FL_AC | IOPL)) | FL_IF | 2;
-	f->cs = user ? HO_SEL_UCODE : HO_SEL_CS32;
-	f->ss = user ? HO_SEL_UDATA : HO_SEL_DS;
+	f->cs = HO_SEL_CS32;
+	f->ss = HO_SEL_DS;
 	load_data_segs(vm);
 	segs_out(vm);
 }
@@ -407,26 +381,6 @@ static int handle(int sig, void (*fn)(int, siginfo_t *, void *))
 	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
 	sigfillset(&sa.sa_mask);
 	return sigaction(sig, &sa, NULL);
-}
-
-/* LDT 0: code, LDT 1: data; base 0, limit HO_USER_LIMIT - 1, DPL 3.
- * LDT 2: data, base 0, limit 4 GiB (user %fs/%gs with a TLS base). */
-static int setup_ldt(void)
-{
-	for (unsigned i = 0; i < 3; i++) {
-		struct user_desc d = {
-			.entry_number = i, .base_addr = 0,
-			.limit = i == 2 ? 0xfffff : (HO_USER_LIMIT >> 12) - 1,
-			.seg_32bit = 1,
-			.contents = i == 0 ? 2 : 0, .read_exec_only = 0,
-			.limit_in_pages = 1, .seg_not_present = 0, .useable = 1,
-		};
-		if (syscall(SYS_modify_ldt, 1, &d, sizeof d) != 0) {
-			perror("previrt-hosted: modify_ldt");
-			return -1;
-		}
-	}
-	return 0;
 }
 
 int ho_run_init(struct ab_vm *vm)
@@ -455,7 +409,7 @@ int ho_run_init(struct ab_vm *vm)
 		perror("previrt-hosted: timer_create");
 		return -1;
 	}
-	return setup_ldt();
+	return 0;
 }
 
 void ho_enter(struct ab_vm *vm)

@@ -8,7 +8,9 @@
  * run.c stops the guest with a message.  A second, raw BPF filter traps
  * every x86-64 system call made from below 4 GiB: a guest that escapes
  * into 64-bit code cannot make even the allowed calls (the backend's own
- * code, glibc and the vDSO all live above 4 GiB).  Runs: hosted process.
+ * code, glibc and the vDSO all live above 4 GiB).  ptrace and wait4 are
+ * allowed only on the user stub, and only the requests user.c makes (no
+ * attach: the backend cannot trace anything else).  Runs: hosted process.
  */
 #include <linux/audit.h>
 #include <linux/filter.h>
@@ -16,6 +18,7 @@
 #include <seccomp.h>
 #include <stddef.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <stdio.h>
 #include <string.h>
 #include "ho.h"
@@ -25,7 +28,30 @@ static const int ho_allowed[] = {
 	SCMP_SYS(mprotect), SCMP_SYS(rt_sigreturn), SCMP_SYS(poll),
 	SCMP_SYS(ppoll), SCMP_SYS(timer_settime), SCMP_SYS(clock_gettime),
 	SCMP_SYS(exit), SCMP_SYS(exit_group), SCMP_SYS(arch_prctl),
+	SCMP_SYS(rt_sigtimedwait),
 };
+
+static const int ho_ptrace_reqs[] = {
+	PTRACE_GETREGS, PTRACE_SETREGS, PTRACE_GETFPREGS, PTRACE_SETFPREGS,
+	PTRACE_CONT, PTRACE_INTERRUPT, PTRACE_GETSIGINFO, PTRACE_GETEVENTMSG,
+	PTRACE_PEEKSIGINFO,
+};
+
+/* ptrace (the listed requests) and wait4 on the user stub only. */
+static int allow_stub(scmp_filter_ctx ctx)
+{
+	pid_t pid = ho_vm.user.pid;
+	struct scmp_arg_cmp is_pid = { 1, SCMP_CMP_EQ, (scmp_datum_t)pid, 0 };
+	int rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(wait4), 1,
+				  (struct scmp_arg_cmp){ 0, SCMP_CMP_EQ,
+							 (scmp_datum_t)pid, 0 });
+	for (size_t i = 0; !rc && i < sizeof ho_ptrace_reqs / sizeof ho_ptrace_reqs[0]; i++)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ptrace), 2,
+				      (struct scmp_arg_cmp){ 0, SCMP_CMP_EQ,
+					(scmp_datum_t)ho_ptrace_reqs[i], 0 },
+				      is_pid);
+	return rc;
+}
 
 /* x86-64 syscalls with instruction_pointer < 4 GiB trap; all else passes
  * on to the libseccomp filter. */
@@ -61,6 +87,8 @@ int ho_sandbox(void)
 				      SCMP_ACT_TRAP);
 	for (size_t i = 0; !rc && i < sizeof ho_allowed / sizeof ho_allowed[0]; i++)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, ho_allowed[i], 0);
+	if (!rc)
+		rc = allow_stub(ctx);
 	if (!rc)
 		rc = seccomp_load(ctx);
 	if (rc)

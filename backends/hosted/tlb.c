@@ -166,8 +166,7 @@ static int read_kpde(struct ab_vm *vm, uint32_t *out)
 void ho_tlb_flush_all(struct ab_vm *vm)
 {
 	munmap((void *)(uintptr_t)PAGE, AB_WEDGE_BASE - PAGE);
-	vm->nsuper = 0;
-	vm->super_overflow = 0;
+	ho_user_flush(vm);
 	vm->alias_mapped = 0;
 	vm->tlb_flushes++;
 	vm->keep_ok = vm->paging && read_kpde(vm, vm->kpde) == 0;
@@ -181,38 +180,11 @@ static void flush_for_cr3(struct ab_vm *vm)
 	if (vm->paging && vm->keep_ok && read_kpde(vm, now) == 0 &&
 	    !memcmp(now, vm->kpde, sizeof now)) {
 		munmap((void *)(uintptr_t)PAGE, HO_USER_LIMIT - PAGE);
-		vm->nsuper = 0;
-		vm->super_overflow = 0;
+		ho_user_flush(vm);
 		vm->partial_flushes++;
 		return;
 	}
 	ho_tlb_flush_all(vm);
-}
-
-void ho_tlb_drop_super(struct ab_vm *vm)
-{
-	if (vm->super_overflow) {
-		ho_tlb_flush_all(vm);
-		return;
-	}
-	for (unsigned i = 0; i < vm->nsuper; i++)
-		munmap((void *)(uintptr_t)vm->super[i], PAGE);
-	vm->nsuper = 0;
-}
-
-static void note_super(struct ab_vm *vm, uint32_t va)
-{
-	if (vm->nsuper < HO_MAX_SUPER)
-		vm->super[vm->nsuper++] = va;
-	else
-		vm->super_overflow = 1;
-}
-
-/* Is the page user-accessible (a second, read-only walk at CPL 3)? */
-static int user_page(struct ab_vm *vm, uint32_t va)
-{
-	uint32_t gpa, err;
-	return ab_vcpu_translate(&vm->vcpu, va, AB_ACC_USER, &gpa, &err) == 0;
 }
 
 /* Host protection for a guest page with effective flags f. */
@@ -225,8 +197,8 @@ static int prot_for(struct ab_vm *vm, uint32_t f)
 /* May the neighbour page nva join a fill run for page, mapped with prot
  * from guest-physical ngpa?  Only pages the guest already accessed (A
  * set, under the same page-directory entry, so nothing needs updating),
- * of the same protection, physically contiguous, never supervisor pages
- * below the user limit. */
+ * of the same protection, physically contiguous, not a page-table page
+ * kept read-only. */
 static int joins(struct ab_vm *vm, uint32_t page, uint32_t nva,
 		 uint32_t ngpa, int prot)
 {
@@ -236,7 +208,7 @@ static int joins(struct ab_vm *vm, uint32_t page, uint32_t nva,
 	    ab_vcpu_peek(&vm->vcpu, nva, &gpa, &f) < 0 || gpa != ngpa ||
 	    !(f & 0x20) || prot_for(vm, f) != prot)
 		return 0;
-	return vm->cpl == 3 ? (f & 4) != 0 : nva >= HO_USER_LIMIT;
+	return 1;
 }
 
 #define HO_FAULT_AROUND 64
@@ -314,8 +286,6 @@ int ho_tlb_fill(struct ab_vm *vm, uint32_t va, int write, uint32_t *pf_err)
 	}
 	if (map_run(vm, page, gpa, prot) < 0)
 		return -1;
-	if (vm->cpl == 0 && page < HO_USER_LIMIT && !user_page(vm, page))
-		note_super(vm, page);
 	return 1;
 }
 
@@ -345,6 +315,7 @@ void ab_backend_invlpg(struct ab_vm *vm, uint32_t va)
 	if (page && page < AB_WEDGE_BASE &&
 	    !(vm->alias_mapped && page - vm->stub_alias < AB_WEDGE_STUBS_SIZE))
 		munmap((void *)(uintptr_t)page, PAGE);
+	ho_user_invlpg(vm, page);
 }
 
 void ab_backend_flush(struct ab_vm *vm)
