@@ -60,11 +60,11 @@ void ab_backend_set_mode(struct ab_vm *vm, const struct ab_regs *r, int cpl)
 	vm->cpl = cpl;
 	/* Back to the instruction whose page fault the kernel just handled:
 	 * it is about to retry the access, so have the user stub map the page
-	 * on its way in (the read walk sets A as that access will) instead
-	 * of faulting again. */
+	 * on its way in (the walk sets A/D as that access will) instead of
+	 * faulting again. */
 	if (to_user && vm->pf_pending && r->eip == vm->pf_eip) {
 		uint32_t e;
-		if (ho_user_fill(vm, vm->pf_va, 0, &e) > 0)
+		if (ho_user_fill(vm, vm->pf_va, vm->pf_write, &e) > 0)
 			vm->prefills++;
 	}
 	if (to_user)

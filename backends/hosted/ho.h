@@ -67,7 +67,7 @@ struct ab_vm {
 	uint64_t last_input_poll;
 	/* the last user page fault reflected to the guest kernel: mapped
 	 * right away when the kernel irets back to the faulting eip */
-	int pf_pending;
+	int pf_pending, pf_write;
 	uint32_t pf_va, pf_eip;
 	/* kernel-half retention across CR3 loads (tlb.c): valid while no
 	 * kernel-half page table was written since the last full flush and

@@ -54,10 +54,6 @@
 #define HO_UOP_UNMAP 0
 #define HO_UOP_MAP   1
 
-/* SECCOMP_RET_TRACE data: which kind of system call the stub refused. */
-#define HO_US_SYS_I386  1   /* a 32-bit system call (int $0x80) */
-#define HO_US_SYS_OTHER 2   /* any other: 64-bit, or without the cookie */
-
 #ifndef __ASSEMBLER__
 #include <stdint.h>
 struct ho_uop { uint64_t va, len, off; uint32_t kind, prot; };

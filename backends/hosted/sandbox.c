@@ -33,8 +33,7 @@ static const int ho_allowed[] = {
 
 static const int ho_ptrace_reqs[] = {
 	PTRACE_GETREGS, PTRACE_SETREGS, PTRACE_GETFPREGS, PTRACE_SETFPREGS,
-	PTRACE_CONT, PTRACE_INTERRUPT, PTRACE_GETSIGINFO, PTRACE_GETEVENTMSG,
-	PTRACE_PEEKSIGINFO,
+	PTRACE_CONT, PTRACE_INTERRUPT, PTRACE_GETSIGINFO, PTRACE_PEEKSIGINFO,
 };
 
 /* ptrace (the listed requests) and wait4 on the user stub only. */

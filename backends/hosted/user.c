@@ -126,7 +126,7 @@ static int stub_filter(uint64_t cookie, int memfd)
 	bpf_emit(&b, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
 		 AUDIT_ARCH_X86_64, 1, 0));
 	bpf_emit(&b, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
-		 SECCOMP_RET_TRACE | HO_US_SYS_I386));
+		 SECCOMP_RET_TRACE));
 	bpf_require(&b, ip + 4, (uint32_t)(HO_US_BASE >> 32));
 	bpf_emit(&b, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ip));
 	b.fails[b.nf++] = b.n;    /* ip_lo >= PAGE: not the code page */
@@ -152,7 +152,7 @@ static int stub_filter(uint64_t cookie, int memfd)
 		 SECCOMP_RET_ALLOW));
 	unsigned refuse = b.n;
 	bpf_emit(&b, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
-		 SECCOMP_RET_TRACE | HO_US_SYS_OTHER));
+		 SECCOMP_RET_TRACE));
 	for (unsigned i = 0; i < b.nf; i++) {
 		struct sock_filter *j = &b.f[b.fails[i]];
 		unsigned to = refuse - b.fails[i] - 1;
@@ -211,6 +211,22 @@ static void user_die(struct ab_vm *vm, const char *what, int st)
 		     what, st);
 }
 
+/* Both sides on one core: every stop and resume is a wake-up of the
+ * other side, and a cross-core wake-up costs several times a same-core
+ * switch on this kind of machine (docs/hosted.md).  The child inherits
+ * the mask.  PREVIRT_HOSTED_NO_PIN=1 leaves scheduling to the host. */
+static void pin_to_this_cpu(void)
+{
+	const char *off = getenv("PREVIRT_HOSTED_NO_PIN");
+	int cpu = sched_getcpu();
+	cpu_set_t set;
+	if ((off && *off == '1') || cpu < 0)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof set, &set);
+}
+
 int ho_user_init(struct ab_vm *vm)
 {
 	struct ho_user *u = &vm->user;
@@ -227,6 +243,7 @@ int ho_user_init(struct ab_vm *vm)
 		return -1;
 	}
 	u->page->memfd = (uint32_t)vm->memfd;
+	pin_to_this_cpu();
 	u->pid = fork();
 	if (u->pid < 0) {
 		perror("previrt-hosted: fork (user stub)");
@@ -458,7 +475,9 @@ static void resume(struct ab_vm *vm, const void *fx)
 		user_die(vm, "cannot be resumed", errno);
 }
 
-/* Wait for the stub's next stop; at the PIT deadline, interrupt it. */
+/* Wait for the stub's next stop (SIGCHLD, blocked, says it may have
+ * come; a stale one only costs a turn of the loop); at the PIT deadline,
+ * interrupt it. */
 static int wait_stop(struct ab_vm *vm)
 {
 	struct ho_user *u = &vm->user;
@@ -475,17 +494,21 @@ static int wait_stop(struct ab_vm *vm)
 			ts.tv_nsec = (long)(d % 1000000000u);
 			tp = &ts;
 		}
+		int timed_out = sigtimedwait(&chld, NULL, tp) < 0 &&
+				errno == EAGAIN;
 		int got = waitpid(u->pid, &st, __WALL | WNOHANG);
 		if (got == u->pid)
 			return st;
 		if (got < 0)
 			user_die(vm, "is gone", errno);
-		if (sigtimedwait(&chld, NULL, tp) < 0 && errno == EAGAIN)
+		if (timed_out)
 			break;
 	}
-	if (pt(PTRACE_INTERRUPT, 0, 0) < 0 ||
-	    waitpid(u->pid, &st, __WALL) != u->pid)
+	if (pt(PTRACE_INTERRUPT, 0, 0) < 0)
 		user_die(vm, "cannot be interrupted", errno);
+	while (waitpid(u->pid, &st, __WALL) != u->pid)
+		if (errno != EINTR)       /* a timer signal in the fast path */
+			user_die(vm, "cannot be interrupted", errno);
 	return st;
 }
 
@@ -506,12 +529,75 @@ static void user_gp(struct ab_vm *vm)
 	ab_guest_fault(&vm->vcpu, r, 13, 0, 0);
 }
 
+/* Does the instruction at eip, whose access to page fpage faulted, write
+ * there?  1 only when certain: the instruction's one memory operand is a
+ * destination (mov, ALU, shifts, inc/dec, not/neg, xchg, setcc, cmpxchg,
+ * xadd, bts/btr/btc, stos, SSE stores), or a stack write (push, call)
+ * lands on fpage and its other operand cannot.  Anything else is taken as
+ * a read (see user_pf). */
+static int writes_page(struct ab_vm *vm, uint32_t fpage)
+{
+	const struct ab_regs *r = &vm->r;
+	uint8_t b[PV_INSN_MAX_LEN];
+	uint32_t e, va, n = PV_INSN_MAX_LEN, i = 0;
+	if (PAGE - (r->eip & (PAGE - 1)) < n)
+		n = PAGE - (r->eip & (PAGE - 1));
+	if (fpage == (r->eip & ~(PAGE - 1)) ||
+	    fpage == ((r->eip + PV_INSN_MAX_LEN - 1) & ~(PAGE - 1)) ||
+	    ab_vcpu_read(&vm->vcpu, r->eip, b, n, 3, &e, &va) < 0)
+		return 0;                 /* may be the fetch itself */
+	while (i < n && (b[i] == 0x66 || b[i] == 0xf0 || b[i] == 0xf2 ||
+			 b[i] == 0xf3 || b[i] == 0x26 || b[i] == 0x2e ||
+			 b[i] == 0x36 || b[i] == 0x3e))
+		i++;                      /* no 0x64/0x65: FS/GS bases */
+	if (i + 1 >= n)
+		return 0;
+	uint8_t op = b[i], mem = (b[i + 1] >> 6) != 3, reg = b[i + 1] >> 3 & 7;
+	uint32_t stack = (r->esp - 4) & ~(PAGE - 1);
+	if (op == 0x0f) {
+		uint8_t op2 = b[i + 1];
+		mem = i + 2 < n && (b[i + 2] >> 6) != 3;
+		return mem && ((op2 >= 0x90 && op2 <= 0x9f) || op2 == 0xb0 ||
+			       op2 == 0xb1 || op2 == 0xc0 || op2 == 0xc1 ||
+			       op2 == 0xab || op2 == 0xb3 || op2 == 0xbb ||
+			       op2 == 0x11 || op2 == 0x29 || op2 == 0x7f ||
+			       op2 == 0xe7 || op2 == 0xd6);
+	}
+	if (op < 0x40 && (op & 7) <= 1 && (op & 0x38) != 0x38)
+		return mem;                       /* ALU r/m, r (not cmp) */
+	switch (op) {
+	case 0x88: case 0x89: case 0xc6: case 0xc7:
+	case 0x86: case 0x87:
+	case 0xc0: case 0xc1: case 0xd0: case 0xd1: case 0xd2: case 0xd3:
+		return mem;
+	case 0x80: case 0x81: case 0x83:
+		return mem && reg != 7;           /* not cmp */
+	case 0xf6: case 0xf7:
+		return mem && (reg == 2 || reg == 3);
+	case 0xfe:
+		return mem && reg <= 1;
+	case 0xff:
+		if (mem && reg <= 1)
+			return 1;                 /* inc, dec */
+		return (reg == 2 || reg == 6) && (!mem) && fpage == stack;
+	case 0xaa: case 0xab:
+		return 1;                         /* stos */
+	case 0x68: case 0x6a: case 0xe8:
+		return fpage == stack;
+	default:
+		return op >= 0x50 && op <= 0x57 && fpage == stack;
+	}
+}
+
 /* A page fault at va: fill it if the guest's tables allow the access,
  * else the guest kernel's #PF.  The host tells "not mapped" (MAPERR) or
- * "not allowed" (ACCERR), not read or write: a fault on an unmapped page
- * is taken as a read (a write then faults once more on the read-only
- * page and is taken as a write; the guest kernel sees at worst a read
- * fault followed by a write fault, as after a read and a write). */
+ * "not allowed" (ACCERR), not read or write.  ACCERR on a page the stub
+ * has mapped is a write (every mapping is readable and executable).
+ * MAPERR is a write when the instruction says so for certain
+ * (writes_page), else it is taken as a read: a write then faults once more
+ * on the read-only page and is taken as a write, so the guest kernel sees
+ * at worst a read fault followed by a write fault, as after a read and a
+ * write. */
 static void user_pf(struct ab_vm *vm, uint64_t va, int accerr)
 {
 	uint32_t err;
@@ -519,7 +605,8 @@ static void user_pf(struct ab_vm *vm, uint64_t va, int accerr)
 		ab_guest_fault(&vm->vcpu, &vm->r, 13, 0, 0);
 		return;
 	}
-	int got = ho_user_fill(vm, (uint32_t)va, accerr, &err);
+	int write = accerr || writes_page(vm, (uint32_t)va & ~(PAGE - 1));
+	int got = ho_user_fill(vm, (uint32_t)va, write, &err);
 	if (got < 0)
 		ab_vcpu_kill(&vm->vcpu, &vm->r, "user access to 0x%08x: "
 			     "guest-physical address outside RAM (or page 0)",
@@ -527,6 +614,7 @@ static void user_pf(struct ab_vm *vm, uint64_t va, int accerr)
 	if (got > 0)
 		return;
 	vm->pf_pending = 1;
+	vm->pf_write = write;
 	vm->pf_va = (uint32_t)va;
 	vm->pf_eip = vm->r.eip;
 	ab_guest_fault(&vm->vcpu, &vm->r, 14, err, (uint32_t)va);
@@ -569,18 +657,18 @@ static void user_signal(struct ab_vm *vm, int sig)
 	}
 }
 
-/* A system call the stub's filter refused: int $0x80 of guest user code
- * goes to the guest kernel; anything else (64-bit code, a far jump to the
+/* A system call the stub's filter refused (from the guest's own 32-bit
+ * code segment, the filter only ever sees int $0x80, sysenter or
+ * syscall, so the instruction tells which): int $0x80 goes to the guest
+ * kernel; anything else (64-bit code, a far jump to the
  * host's 32-bit code selector, the stub's own code without the cookie) is
  * what the guest's far jump would have been natively: #GP. */
 static void user_syscall(struct ab_vm *vm, const struct user_regs_struct *s)
 {
-	unsigned long kind = 0;
 	uint8_t insn[2] = { 0, 0 };
 	uint32_t e, va;
 	struct ab_regs *r = &vm->r;
-	pt(PTRACE_GETEVENTMSG, 0, &kind);
-	if (kind == HO_US_SYS_I386 && s->cs == HO_SEL_UCODE &&
+	if (s->cs == HO_SEL_UCODE &&
 	    ab_vcpu_read(&vm->vcpu, r->eip - 2, insn, 2, 3, &e, &va) == 0 &&
 	    insn[0] == 0xcd && insn[1] == 0x80) {
 		r->eax = (uint32_t)s->orig_rax;
