@@ -521,6 +521,25 @@ void bm_frame_to_real(struct ab_vm *vm, struct ab_regs *r)
 	publish(vm);
 }
 
+/* The guest's own descriptor of sel is a code or data segment that the
+ * mirror refused because it would reach into the monitor: natively the
+ * load would succeed, here it cannot. */
+static int breaches_monitor(uint16_t sel)
+{
+	unsigned i = sel >> 3;
+	int ldt = (sel & 4) != 0;
+	if (ldt ? i >= lcount || lstatus[i] != BM_DESC_REFUSED
+		: !i || i >= gcount || gstatus[i] != BM_DESC_REFUSED)
+		return 0;
+	return (raw_desc(sel) >> 44 & 1) != 0;     /* S: code or data */
+}
+
+/* A segment-register load faulted on the real CPU (error code = the
+ * selector).  Whatever native hardware would refuse too (beyond the GDT
+ * or LDT limit, no LDT, not present, a system descriptor or gate) is the
+ * guest's fault, delivered by the caller with the same error code, as
+ * Linux's exception-table fixups for segment loads expect; only a
+ * segment the monitor had to refuse stops the guest. */
 void bm_seg_check_fault(struct ab_vm *vm, const struct ab_regs *r,
 			unsigned vec)
 {
@@ -528,7 +547,7 @@ void bm_seg_check_fault(struct ab_vm *vm, const struct ab_regs *r,
 	uint16_t sel = (uint16_t)(r->error_code & ~3u);
 	if (r->error_code & 2)
 		return;                        /* IDT entry, not a selector */
-	if (sel && !usable(sel))
+	if (sel && !usable(sel) && breaches_monitor(sel))
 		forbidden(r, sel);
 }
 

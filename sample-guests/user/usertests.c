@@ -1,7 +1,8 @@
 /*
  * usertests.c - user-mode self tests of the sample kernel (xv6 usertests
  * style): system calls, fork/wait, pipes, brk and mmap demand paging,
- * copy-on-write fork, timer preemption, kill, fatal user faults, exec,
+ * copy-on-write fork, timer preemption, kill, fatal user faults, a
+ * hostile process's attempts on its kernel and host (isolation.c), exec,
  * time and process-table exhaustion.  Each test prints "<name> ok" or "<name> FAILED: <reason>" and
  * reports to the kernel; the exit status is the number of failures.
  * Runs: ring 3 under the sample kernel (most tests also pass on Linux).
@@ -318,6 +319,23 @@ static const char *t_exec(void)
 	return NULL;
 }
 
+/* isolation.c: a hostile process's every attempt to reach its kernel or
+ * its host ends in SIGSEGV, and the kernel carries on. */
+static const char *t_isolation(void)
+{
+	char *argv[2] = { "isolation", NULL };
+	int pid, st;
+
+	if ((pid = fork()) == 0) {
+		execve("isolation", argv, NULL);
+		exit(100);
+	}
+	CHECK(pid > 0 && waitpid(pid, &st, 0) == pid, "waitpid");
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "isolation: status %x",
+	      st);
+	return NULL;
+}
+
 static const char *t_time(void)
 {
 	struct timeval tv;
@@ -388,6 +406,7 @@ static const struct utest tests[] = {
 	{ "brk-demand", t_brk },    { "mmap-demand", t_mmap },
 	{ "cow-fork", t_cow },      { "preempt", t_preempt },
 	{ "kill", t_kill },         { "user-faults", t_faults },
+	{ "user-isolation", t_isolation },
 	{ "exec", t_exec },         { "time-sleep", t_time },
 	{ "wait-nohang", t_wnohang }, { "fork-exhaust", t_fork_exhaust },
 };

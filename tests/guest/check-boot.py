@@ -32,6 +32,7 @@ KTESTS = ["ktest-irq-flags", "ktest-hlt-timer", "ktest-int-iret",
 UTESTS = ["syscalls", "fork-wait", "pipe", "dup", "pipe-fork",
           "brk-demand",
           "mmap-demand", "cow-fork", "preempt", "kill", "user-faults",
+          "user-isolation",
           "exec", "time-sleep", "wait-nohang", "fork-exhaust"]
 BENCHES = ["kernel-cli-sti", "kernel-pushf-popf", "kernel-cr3-reload",
            "kernel-invlpg", "kernel-outb", "kernel-int-iret",
