@@ -21,10 +21,15 @@ linux_initramfs() {
 	python3 "$here/mkcpio.py" "$out/initramfs.cpio" "$out/init" "$@"
 }
 
-# The number of benchmark programs among the arguments (before --helpers).
+# The number of benchmark programs (bench-*) among the arguments before
+# --helpers; the others (isolation) print no BENCH line, only their exit
+# status through /init.
 linux_want() {
 	n=0
-	for a in "$@"; do [ "$a" = --helpers ] && break; n=$((n + 1)); done
+	for a in "$@"; do
+		[ "$a" = --helpers ] && break
+		case ${a##*/} in bench-*) n=$((n + 1)) ;; esac
+	done
 	echo "$n"
 }
 
