@@ -177,7 +177,8 @@ void ho_stop(struct ab_vm *vm, int status, const char *why)
 				 "stat hosted user-map-batches %llu\n"
 				 "stat hosted user-flushes %llu\n"
 				 "stat hosted user-seg-adopts %llu\n"
-				 "stat hosted user-escapes %llu\n",
+				 "stat hosted user-escapes %llu\n"
+				 "stat hosted user-fpu-sets %llu\n",
 				 (unsigned long long)vm->signals,
 				 (unsigned long long)vm->fast_calls,
 				 (unsigned long long)vm->prefills,
@@ -189,7 +190,8 @@ void ho_stop(struct ab_vm *vm, int status, const char *why)
 				 (unsigned long long)vm->user.batches,
 				 (unsigned long long)vm->user.flushes,
 				 (unsigned long long)vm->user.seg_adopts,
-				 (unsigned long long)vm->user.escapes);
+				 (unsigned long long)vm->user.escapes,
+				 (unsigned long long)vm->user.fpu_sets);
 		write(2, line, (size_t)n);
 	}
 	_exit(why ? 3 : status & 0xff);

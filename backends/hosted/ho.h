@@ -43,7 +43,7 @@ struct ho_user {
 	int fx_valid;
 	unsigned stale;            /* signals left pending by an interrupt */
 	uint64_t stale_dropped;
-	uint64_t stops, fills, flushes, batches, escapes, seg_adopts;
+	uint64_t stops, fills, flushes, batches, escapes, seg_adopts, fpu_sets;
 };
 
 struct ab_vm {

@@ -422,11 +422,22 @@ static int adopt_segs(struct ab_vm *vm, const struct user_regs_struct *s)
 
 /* The FPU state moves with the vCPU: fx is the kernel side's copy (the
  * signal frame's or the fast path's fxsave area). */
+/* The FXSAVE bytes that hold state 32-bit code can see: FCW FSW FTW FOP
+ * (0-7), MXCSR (24-27), ST0-7 and XMM0-7 (32-287).  The instruction and
+ * operand pointers (8-23), MXCSR_MASK, XMM8-15 and the reserved tail
+ * differ between fxsave64 and the host's ptrace image without meaning. */
+static int fpu_same(const uint8_t *a, const uint8_t *b)
+{
+	return !memcmp(a, b, 8) && !memcmp(a + 24, b + 24, 4) &&
+	       !memcmp(a + 32, b + 32, 256);
+}
+
 static void fpu_to_stub(struct ab_vm *vm, const void *fx)
 {
 	struct ho_user *u = &vm->user;
-	if (u->fx_valid && !memcmp(u->fx, fx, sizeof u->fx))
+	if (u->fx_valid && fpu_same(u->fx, fx))
 		return;
+	u->fpu_sets++;
 	memcpy(u->fx, fx, sizeof u->fx);
 	if (pt(PTRACE_SETFPREGS, 0, u->fx) < 0)
 		user_die(vm, "refused its FPU state", errno);
