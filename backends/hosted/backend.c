@@ -159,7 +159,7 @@ static void stats_line(void *ctx, const char *line)
  * guest's debug-exit value, 3 when the guest was killed). */
 void ho_stop(struct ab_vm *vm, int status, const char *why)
 {
-	char line[600];
+	char line[900];
 	if (why) {
 		int n = snprintf(line, sizeof line, "previrt-hosted: %s\n", why);
 		write(2, line, (size_t)n);
@@ -178,7 +178,11 @@ void ho_stop(struct ab_vm *vm, int status, const char *why)
 				 "stat hosted user-flushes %llu\n"
 				 "stat hosted user-seg-adopts %llu\n"
 				 "stat hosted user-escapes %llu\n"
-				 "stat hosted user-fpu-sets %llu\n",
+				 "stat hosted user-fpu-sets %llu\n"
+				 "stat hosted user-stub-hits %llu\n"
+				 "stat hosted user-stub-misses %llu\n"
+				 "stat hosted user-maps-rechecked %llu\n"
+				 "stat hosted user-maps-dropped %llu\n",
 				 (unsigned long long)vm->signals,
 				 (unsigned long long)vm->fast_calls,
 				 (unsigned long long)vm->prefills,
@@ -191,7 +195,11 @@ void ho_stop(struct ab_vm *vm, int status, const char *why)
 				 (unsigned long long)vm->user.flushes,
 				 (unsigned long long)vm->user.seg_adopts,
 				 (unsigned long long)vm->user.escapes,
-				 (unsigned long long)vm->user.fpu_sets);
+				 (unsigned long long)vm->user.fpu_sets,
+				 (unsigned long long)vm->user.switch_hits,
+				 (unsigned long long)vm->user.switch_misses,
+				 (unsigned long long)vm->user.revalidated,
+				 (unsigned long long)vm->user.revalidate_drops);
 		write(2, line, (size_t)n);
 	}
 	_exit(why ? 3 : status & 0xff);

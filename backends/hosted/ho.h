@@ -31,19 +31,38 @@
 #define HO_KPDE_FIRST (HO_USER_LIMIT >> 22)            /* 768 */
 #define HO_KPDE_N     ((AB_WEDGE_BASE >> 22) - HO_KPDE_FIRST)
 
-/* The user stub (user.c): the process guest user code runs in. */
-struct ho_user {
+/* User stubs (user.c): the processes guest user code runs in, one per
+ * guest address space (page directory) in a bounded pool.  map[] records
+ * what a stub has mapped (an open-addressing table by page; va 0 empty,
+ * 1 deleted) so that switching back to it only re-checks them. */
+#define HO_STUBS      8
+#define HO_MAP_SLOTS  4096
+struct ho_map { uint32_t va, gpa, prot; };
+struct ho_stub {
 	pid_t pid;
 	struct ho_uop_page *page;  /* its op page, as this side sees it */
-	uint64_t cookie;           /* lets the stub's own code map memory */
-	struct ho_uop q[HO_US_MAXOPS];  /* ops for the next resume */
+	uint32_t cr3;              /* the page directory it serves */
+	int in_use;
+	uint64_t last_used;
+	struct ho_uop q[HO_US_MAXOPS];  /* ops for its next resume */
 	unsigned nq;
-	int in_user;               /* the stub runs guest code now */
+	struct ho_map map[HO_MAP_SLOTS];
+	unsigned nmap, ndead;
+	int untracked;             /* has mappings map[] does not list */
 	uint8_t fx[512];           /* its FPU state as last read or set */
 	int fx_valid;
 	unsigned stale;            /* signals left pending by an interrupt */
-	uint64_t stale_dropped;
+};
+
+struct ho_user {
+	struct ho_stub stub[HO_STUBS];
+	struct ho_stub *cur;       /* the current guest address space's */
+	uint64_t cookie;           /* lets the stubs' own code map memory */
+	uint64_t clock;
+	int in_user;               /* a stub runs guest code now */
 	uint64_t stops, fills, flushes, batches, escapes, seg_adopts, fpu_sets;
+	uint64_t stale_dropped, switch_hits, switch_misses, revalidated,
+		 revalidate_drops;
 };
 
 struct ab_vm {
@@ -121,9 +140,13 @@ int ho_user_init(struct ab_vm *vm);
 /* Run guest user code until the vCPU leaves CPL 3; fx is the fxsave
  * image of this context's FPU state (the guest's). */
 void ho_user_run(struct ab_vm *vm, void *fx);
-/* The stub's mappings follow the guest's TLB: all dropped, one page. */
+/* The stubs' mappings follow the guest's TLB: the current one's all
+ * dropped, one page dropped; a CR3 load (paging on) makes the stub of
+ * that page directory current, its kept mappings checked against the
+ * guest's tables. */
 void ho_user_flush(struct ab_vm *vm);
 void ho_user_invlpg(struct ab_vm *vm, uint32_t page);
+void ho_user_switch(struct ab_vm *vm, uint32_t cr3);
 /* Queue the mapping of user page va (1), or 0 with a #PF error code, or
  * -1 outside RAM. */
 int ho_user_fill(struct ab_vm *vm, uint32_t va, int write, uint32_t *err);

@@ -36,10 +36,9 @@ static const int ho_ptrace_reqs[] = {
 	PTRACE_CONT, PTRACE_INTERRUPT, PTRACE_GETSIGINFO, PTRACE_PEEKSIGINFO,
 };
 
-/* ptrace (the listed requests) and wait4 on the user stub only. */
-static int allow_stub(scmp_filter_ctx ctx)
+/* ptrace (the listed requests) and wait4 on the user stubs only. */
+static int allow_stub(scmp_filter_ctx ctx, pid_t pid)
 {
-	pid_t pid = ho_vm.user.pid;
 	struct scmp_arg_cmp is_pid = { 1, SCMP_CMP_EQ, (scmp_datum_t)pid, 0 };
 	int rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(wait4), 1,
 				  (struct scmp_arg_cmp){ 0, SCMP_CMP_EQ,
@@ -86,8 +85,8 @@ int ho_sandbox(void)
 				      SCMP_ACT_TRAP);
 	for (size_t i = 0; !rc && i < sizeof ho_allowed / sizeof ho_allowed[0]; i++)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, ho_allowed[i], 0);
-	if (!rc)
-		rc = allow_stub(ctx);
+	for (unsigned i = 0; !rc && i < HO_STUBS; i++)
+		rc = allow_stub(ctx, ho_vm.user.stub[i].pid);
 	if (!rc)
 		rc = seccomp_load(ctx);
 	if (rc)

@@ -166,7 +166,6 @@ static int read_kpde(struct ab_vm *vm, uint32_t *out)
 void ho_tlb_flush_all(struct ab_vm *vm)
 {
 	munmap((void *)(uintptr_t)PAGE, AB_WEDGE_BASE - PAGE);
-	ho_user_flush(vm);
 	vm->alias_mapped = 0;
 	vm->tlb_flushes++;
 	vm->keep_ok = vm->paging && read_kpde(vm, vm->kpde) == 0;
@@ -180,7 +179,6 @@ static void flush_for_cr3(struct ab_vm *vm)
 	if (vm->paging && vm->keep_ok && read_kpde(vm, now) == 0 &&
 	    !memcmp(now, vm->kpde, sizeof now)) {
 		munmap((void *)(uintptr_t)PAGE, HO_USER_LIMIT - PAGE);
-		ho_user_flush(vm);
 		vm->partial_flushes++;
 		return;
 	}
@@ -300,13 +298,15 @@ void *ab_backend_gpa(struct ab_vm *vm, uint32_t gpa, uint32_t len)
 
 void ab_backend_load_cr3(struct ab_vm *vm, uint32_t cr3, int paging)
 {
-	(void)cr3;
 	int was = vm->paging;
 	vm->paging = paging;
-	if (paging && was)
+	if (paging && was) {
 		flush_for_cr3(vm);
-	else
+		ho_user_switch(vm, cr3);
+	} else {
 		ho_tlb_flush_all(vm);
+		ho_user_flush(vm);
+	}
 }
 
 void ab_backend_invlpg(struct ab_vm *vm, uint32_t va)
@@ -321,6 +321,7 @@ void ab_backend_invlpg(struct ab_vm *vm, uint32_t va)
 void ab_backend_flush(struct ab_vm *vm)
 {
 	ho_tlb_flush_all(vm);
+	ho_user_flush(vm);
 }
 
 void *ab_backend_alloc(struct ab_vm *vm, size_t size)

@@ -200,9 +200,10 @@ static void stub_child(struct ho_uop_page *pg, uint64_t cookie, int memfd)
 
 /* ---- the kernel side: the stub's life -------------------------------- */
 
+/* A ptrace request on the current stub. */
 static long pt(int req, void *addr, void *data)
 {
-	return ptrace(req, ho_vm.user.pid, addr, data);
+	return ptrace(req, ho_vm.user.cur->pid, addr, data);
 }
 
 static void user_die(struct ab_vm *vm, const char *what, int st)
@@ -227,78 +228,218 @@ static void pin_to_this_cpu(void)
 	sched_setaffinity(0, sizeof set, &set);
 }
 
-int ho_user_init(struct ab_vm *vm)
+/* Fork one stub, trace it, wait for its ready trap. */
+static int stub_start(struct ab_vm *vm, struct ho_stub *s, uint64_t cookie)
 {
-	struct ho_user *u = &vm->user;
-	sigset_t chld;
 	int st;
-	sigemptyset(&chld);
-	sigaddset(&chld, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &chld, NULL);  /* stops arrive by sigtimedwait */
-	u->page = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+	s->page = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
 		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (u->page == MAP_FAILED ||
-	    getrandom(&u->cookie, sizeof u->cookie, 0) != sizeof u->cookie) {
-		perror("previrt-hosted: user stub setup");
+	if (s->page == MAP_FAILED) {
+		perror("previrt-hosted: user stub op page");
 		return -1;
 	}
-	u->page->memfd = (uint32_t)vm->memfd;
-	pin_to_this_cpu();
-	u->pid = fork();
-	if (u->pid < 0) {
+	s->page->memfd = (uint32_t)vm->memfd;
+	s->pid = fork();
+	if (s->pid < 0) {
 		perror("previrt-hosted: fork (user stub)");
 		return -1;
 	}
-	if (u->pid == 0)
-		stub_child(u->page, u->cookie, vm->memfd);
-	if (ptrace(PTRACE_SEIZE, u->pid, 0, (void *)(long)(PTRACE_O_EXITKILL |
+	if (s->pid == 0)
+		stub_child(s->page, cookie, vm->memfd);
+	if (ptrace(PTRACE_SEIZE, s->pid, 0, (void *)(long)(PTRACE_O_EXITKILL |
 		   PTRACE_O_TRACESECCOMP)) < 0) {
 		perror("previrt-hosted: ptrace (user stub)");
 		return -1;
 	}
-	__atomic_store_n(&u->page->seized, 1, __ATOMIC_RELEASE);
-	if (waitpid(u->pid, &st, __WALL) != u->pid || !WIFSTOPPED(st) ||
+	__atomic_store_n(&s->page->seized, 1, __ATOMIC_RELEASE);
+	if (waitpid(s->pid, &st, __WALL) != s->pid || !WIFSTOPPED(st) ||
 	    WSTOPSIG(st) != SIGTRAP || (st >> 16)) {
 		fprintf(stderr, "previrt-hosted: user stub did not start "
 			"(status 0x%x)\n", st);
 		return -1;
 	}
-	u->nq = 0;
 	return 0;
 }
 
-/* ---- the op queue: mappings the stub makes on its next resume -------- */
+int ho_user_init(struct ab_vm *vm)
+{
+	struct ho_user *u = &vm->user;
+	sigset_t chld;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, NULL);  /* stops arrive by sigtimedwait */
+	if (getrandom(&u->cookie, sizeof u->cookie, 0) != sizeof u->cookie) {
+		perror("previrt-hosted: getrandom");
+		return -1;
+	}
+	pin_to_this_cpu();
+	for (unsigned i = 0; i < HO_STUBS; i++)
+		if (stub_start(vm, &u->stub[i], u->cookie) < 0)
+			return -1;
+	u->cur = &u->stub[0];
+	u->cur->in_use = 1;
+	return 0;
+}
+
+/* ---- what a stub maps: the op queue and the record ------------------- */
+
+static struct ho_map *map_slot(struct ho_stub *s, uint32_t va, int add)
+{
+	unsigned h = (va >> 12) * 2654435761u % HO_MAP_SLOTS;
+	struct ho_map *dead = NULL;
+	for (unsigned n = 0; n < HO_MAP_SLOTS; n++, h = (h + 1) % HO_MAP_SLOTS) {
+		struct ho_map *m = &s->map[h];
+		if (m->va == va)
+			return m;
+		if (m->va == 1 && !dead)
+			dead = m;
+		if (m->va == 0)
+			return add ? (dead ? dead : m) : NULL;
+	}
+	return add ? dead : NULL;
+}
+
+static void map_clear(struct ho_stub *s)
+{
+	memset(s->map, 0, sizeof s->map);
+	s->nmap = s->ndead = 0;
+	s->untracked = 0;
+}
+
+static void map_del(struct ho_stub *s, uint32_t va)
+{
+	struct ho_map *m = map_slot(s, va, 0);
+	if (m) {
+		m->va = 1;
+		s->nmap--;
+		s->ndead++;
+	}
+}
+
+static void q_add(struct ab_vm *vm, uint32_t kind, uint64_t va, uint64_t len,
+		  uint64_t off, uint32_t prot);
+
+/* Drop everything the current stub maps. */
+static void stub_flush(struct ab_vm *vm)
+{
+	struct ho_stub *s = vm->user.cur;
+	s->nq = 0;
+	map_clear(s);
+	vm->user.flushes++;
+	q_add(vm, HO_UOP_UNMAP, 0, 1ull << 32, 0, 0);
+}
+
+/* Note that the current stub maps page va (a table too full to take it
+ * means: drop everything instead). */
+static void map_note(struct ab_vm *vm, uint32_t va, uint32_t gpa,
+		     uint32_t prot)
+{
+	struct ho_stub *s = vm->user.cur;
+	struct ho_map *m = map_slot(s, va, 1);
+	if (m && m->va == va) {
+		m->gpa = gpa;
+		m->prot = prot;
+		return;
+	}
+	if (!m || s->nmap + s->ndead >= HO_MAP_SLOTS * 3 / 4) {
+		stub_flush(vm);
+		m = map_slot(s, va, 1);
+	}
+	if (m->va == 1)
+		s->ndead--;
+	*m = (struct ho_map){ va, gpa, prot };
+	s->nmap++;
+}
 
 static void q_add(struct ab_vm *vm, uint32_t kind, uint64_t va, uint64_t len,
 		  uint64_t off, uint32_t prot)
 {
-	struct ho_user *u = &vm->user;
-	struct ho_uop *last = u->nq ? &u->q[u->nq - 1] : NULL;
+	struct ho_stub *s = vm->user.cur;
+	struct ho_uop *last = s->nq ? &s->q[s->nq - 1] : NULL;
 	if (last && kind == HO_UOP_MAP && last->kind == HO_UOP_MAP &&
 	    last->prot == prot && last->va + last->len == va &&
 	    last->off + last->len == off) {
 		last->len += len;                 /* extends the last run */
 		return;
 	}
-	if (u->nq == HO_US_MAXOPS) {              /* full: drop all instead */
-		u->nq = 0;
+	if (s->nq == HO_US_MAXOPS) {              /* full: drop all instead */
+		s->nq = 0;
+		map_clear(s);
 		q_add(vm, HO_UOP_UNMAP, 0, 1ull << 32, 0, 0);
 		if (kind == HO_UOP_UNMAP)
 			return;
 	}
-	u->q[u->nq++] = (struct ho_uop){ va, len, off, kind, prot };
+	s->q[s->nq++] = (struct ho_uop){ va, len, off, kind, prot };
 }
 
 void ho_user_flush(struct ab_vm *vm)
 {
-	vm->user.nq = 0;
-	vm->user.flushes++;
-	q_add(vm, HO_UOP_UNMAP, 0, 1ull << 32, 0, 0);
+	stub_flush(vm);
 }
 
 void ho_user_invlpg(struct ab_vm *vm, uint32_t page)
 {
 	q_add(vm, HO_UOP_UNMAP, page, PAGE, 0, 0);
+	map_del(vm->user.cur, page);
+}
+
+static uint32_t user_prot(uint32_t f);
+
+/* A CR3 load: the kept mappings of the stub now current must be what a
+ * walk of the guest's tables would give, with nothing for the walk to
+ * set (A, and D for a writable mapping): the rest are dropped. */
+static void stub_revalidate(struct ab_vm *vm)
+{
+	struct ho_stub *s = vm->user.cur;
+	if (s->untracked) {
+		stub_flush(vm);
+		return;
+	}
+	for (unsigned i = 0; i < HO_MAP_SLOTS && s->nmap; i++) {
+		struct ho_map *m = &s->map[i];
+		uint32_t gpa, f;
+		if (m->va <= 1)
+			continue;
+		vm->user.revalidated++;
+		if (ab_vcpu_peek(&vm->vcpu, m->va, &gpa, &f) == 0 &&
+		    (gpa & ~(PAGE - 1)) == m->gpa && (f & 0x24) == 0x24 &&
+		    (m->prot & ~user_prot(f)) == 0)
+			continue;
+		vm->user.revalidate_drops++;
+		q_add(vm, HO_UOP_UNMAP, m->va, PAGE, 0, 0);
+		if (s->nq == 1 && s->q[0].len == 1ull << 32)
+			return;                   /* the queue overflowed */
+		m->va = 1;
+		s->nmap--;
+		s->ndead++;
+	}
+}
+
+void ho_user_switch(struct ab_vm *vm, uint32_t cr3)
+{
+	struct ho_user *u = &vm->user;
+	struct ho_stub *hit = NULL, *lru = NULL;
+	cr3 &= ~(PAGE - 1);
+	for (unsigned i = 0; i < HO_STUBS; i++) {
+		struct ho_stub *s = &u->stub[i];
+		if (s->in_use && s->cr3 == cr3)
+			hit = s;
+		if (!lru || (lru->in_use && (!s->in_use ||
+					     s->last_used < lru->last_used)))
+			lru = s;
+	}
+	if (hit) {
+		u->cur = hit;
+		u->switch_hits++;
+		stub_revalidate(vm);
+	} else {                                  /* evict the least recent */
+		u->cur = lru;
+		lru->in_use = 1;
+		lru->cr3 = cr3;
+		u->switch_misses++;
+		stub_flush(vm);
+	}
+	u->cur->last_used = ++u->clock;
 }
 
 /* Host protection for a guest user page with effective flags f: writable
@@ -316,11 +457,12 @@ static void fault_around(struct ab_vm *vm, uint32_t page)
 	for (int i = -FAULT_AROUND; i <= FAULT_AROUND; i++) {
 		uint32_t nva = page + (uint32_t)i * PAGE, gpa, f;
 		if (!i || (nva >> 22) != (page >> 22) || nva == 0 ||
-		    vm->user.nq > HO_US_MAXOPS - 4 ||
+		    vm->user.cur->nq > HO_US_MAXOPS - 4 ||
 		    ab_vcpu_peek(&vm->vcpu, nva, &gpa, &f) < 0 ||
 		    (f & 0x24) != 0x24 || (gpa & ~(PAGE - 1)) >= vm->mem_size)
 			continue;
 		q_add(vm, HO_UOP_MAP, nva, PAGE, gpa & ~(PAGE - 1), user_prot(f));
+		map_note(vm, nva, gpa & ~(PAGE - 1), user_prot(f));
 	}
 }
 
@@ -336,6 +478,7 @@ int ho_user_fill(struct ab_vm *vm, uint32_t va, int write, uint32_t *err)
 	if (!vm->paging) {          /* identity: all of RAM but page 0 */
 		q_add(vm, HO_UOP_MAP, PAGE, vm->mem_size - PAGE, PAGE,
 		      PROT_READ | PROT_WRITE | PROT_EXEC);
+		vm->user.cur->untracked = 1;
 		return 1;
 	}
 	if (ab_vcpu_peek(&vm->vcpu, page, &gpa, &f) < 0)
@@ -344,6 +487,7 @@ int ho_user_fill(struct ab_vm *vm, uint32_t va, int write, uint32_t *err)
 	if (gpa >= vm->mem_size || page == 0)
 		return -1;
 	q_add(vm, HO_UOP_MAP, page, PAGE, gpa, user_prot(f));
+	map_note(vm, page, gpa, user_prot(f));
 	fault_around(vm, page);
 	vm->user.fills++;
 	return 1;
@@ -434,10 +578,10 @@ static int fpu_same(const uint8_t *a, const uint8_t *b)
 
 static void fpu_to_stub(struct ab_vm *vm, const void *fx)
 {
-	struct ho_user *u = &vm->user;
+	struct ho_stub *u = vm->user.cur;
 	if (u->fx_valid && fpu_same(u->fx, fx))
 		return;
-	u->fpu_sets++;
+	vm->user.fpu_sets++;
 	memcpy(u->fx, fx, sizeof u->fx);
 	if (pt(PTRACE_SETFPREGS, 0, u->fx) < 0)
 		user_die(vm, "refused its FPU state", errno);
@@ -446,7 +590,7 @@ static void fpu_to_stub(struct ab_vm *vm, const void *fx)
 
 static void fpu_from_stub(struct ab_vm *vm, void *fx)
 {
-	struct ho_user *u = &vm->user;
+	struct ho_stub *u = vm->user.cur;
 	if (pt(PTRACE_GETFPREGS, 0, u->fx) < 0)
 		user_die(vm, "hid its FPU state", errno);
 	u->fx_valid = 1;
@@ -459,7 +603,7 @@ static void fpu_from_stub(struct ab_vm *vm, void *fx)
  * mappings are queued (one stop either way). */
 static void resume(struct ab_vm *vm, const void *fx)
 {
-	struct ho_user *u = &vm->user;
+	struct ho_stub *u = vm->user.cur;
 	struct user_regs_struct s;
 	guest_to_stub(vm, &s);
 	if (u->nq) {
@@ -476,8 +620,8 @@ static void resume(struct ab_vm *vm, const void *fx)
 		s.ss = HO_SEL_DS;
 		s.rsp = HO_US_STACK_TOP;
 		s.eflags = FL_IF | 2;
-		s.r15 = u->cookie;
-		u->batches++;
+		s.r15 = vm->user.cookie;
+		vm->user.batches++;
 	}
 	fpu_to_stub(vm, fx);
 	if (pt(PTRACE_SETREGS, 0, &s) < 0)
@@ -491,7 +635,7 @@ static void resume(struct ab_vm *vm, const void *fx)
  * interrupt it. */
 static int wait_stop(struct ab_vm *vm)
 {
-	struct ho_user *u = &vm->user;
+	struct ho_stub *u = vm->user.cur;
 	sigset_t chld;
 	int st;
 	sigemptyset(&chld);
@@ -709,8 +853,8 @@ static void stub_code_stop(struct ab_vm *vm, int st, uint64_t rip)
 	ab_vcpu_kill(&vm->vcpu, &vm->r, "user stub: its code failed at +0x%x "
 		     "(stop 0x%x, code %d, addr %p; op %u of %u, result %lld)",
 		     (unsigned)(rip - HO_US_BASE), st, si.si_code, si.si_addr,
-		     vm->user.page->done, vm->user.page->nops,
-		     (long long)vm->user.page->err);
+		     vm->user.cur->page->done, vm->user.cur->page->nops,
+		     (long long)vm->user.cur->page->err);
 }
 
 /* The timer's interrupt can stop the stub between a fault and the
@@ -725,7 +869,7 @@ static void note_stale_signals(struct ab_vm *vm)
 	struct { uint64_t off; uint32_t flags; int32_t nr; } a = { 0, 0, 8 };
 	siginfo_t si[8];
 	long n = pt(PTRACE_PEEKSIGINFO, &a, si);
-	vm->user.stale = n > 0 ? (unsigned)n : 0;
+	vm->user.cur->stale = n > 0 ? (unsigned)n : 0;
 }
 
 static void user_event(struct ab_vm *vm, int st, void *fx)
@@ -734,8 +878,8 @@ static void user_event(struct ab_vm *vm, int st, void *fx)
 	struct user_regs_struct s;
 	if (!WIFSTOPPED(st))
 		user_die(vm, WIFSIGNALED(st) ? "was killed" : "exited", st);
-	if (u->stale && !(st >> 16)) {
-		u->stale--;
+	if (u->cur->stale && !(st >> 16)) {
+		u->cur->stale--;
 		u->stale_dropped++;
 		return;
 	}
@@ -748,7 +892,7 @@ static void user_event(struct ab_vm *vm, int st, void *fx)
 		stub_code_stop(vm, st, s.rip);
 		return;
 	}
-	u->nq = 0;                        /* the stub ran the op list */
+	u->cur->nq = 0;                   /* the stub ran the op list */
 	fpu_from_stub(vm, fx);
 	stub_to_guest(vm, &s);
 	int sig = WSTOPSIG(st), event = st >> 16;
