@@ -1,7 +1,9 @@
 /*
  * ho_cpu.h - every inline asm statement of the hosted backend: segment
- * register loads for the 32-bit guest, FS base repair, the entry trap.  Runs: hosted process (64-bit
- * signal handlers, just before sigreturn into the guest).
+ * register loads for the 32-bit guest, FS base repair, the entry trap,
+ * the user stub's jump into its own code.  Runs: hosted process (64-bit
+ * signal handlers, just before sigreturn into the guest; the forked user
+ * stub).
  * DS and ES are not part of the x86-64 signal frame; the kernel leaves
  * them alone across signal delivery and sigreturn, so a handler sets the
  * guest's value directly.
@@ -24,29 +26,6 @@ static inline void ho_load_data_segs(uint16_t sel, uint16_t fs_sel,
 			    "r"(gs_base) : "memory");
 }
 
-static inline uint16_t ho_read_ds(void)
-{
-	uint16_t s;
-	__asm__ volatile("movw %%ds, %0" : "=r"(s));
-	return s;
-}
-
-/* The %fs and %gs selectors the interrupted code left (the kernel keeps
- * them across signal delivery): guest user code may load its own. */
-static inline uint16_t ho_read_fs(void)
-{
-	uint16_t s;
-	__asm__ volatile("movw %%fs, %0" : "=r"(s));
-	return s;
-}
-
-static inline uint16_t ho_read_gs(void)
-{
-	uint16_t s;
-	__asm__ volatile("movw %%gs, %0" : "=r"(s));
-	return s;
-}
-
 /* The guest's own segment loads (an unmarked popl %fs in its trap path)
  * can clear the FS base the host's TLS lives at; every handler puts it
  * back first (FSGSBASE instructions, enabled for user space by Linux). */
@@ -67,6 +46,16 @@ static inline void ho_wrfsbase(uint64_t b)
 static inline void ho_trap_into_guest(void)
 {
 	__asm__ volatile("ud2" ::: "memory");
+}
+
+/* The forked user stub leaves C for good: cookie in %r15 (the register
+ * ustub.S reads it from), the stub's stack, jump to its code. */
+static inline __attribute__((noreturn)) void
+ho_stub_jump(uint64_t cookie, uint64_t stack_top, uint64_t entry)
+{
+	__asm__ volatile("movq %0, %%r15\n\tmovq %1, %%rsp\n\tjmp *%2"
+			 :: "r"(cookie), "r"(stack_top), "r"(entry) : "r15");
+	__builtin_unreachable();
 }
 
 #endif

@@ -1,8 +1,9 @@
 /*
- * user.c - guest user mode in a separate host process, the user stub.
- * The kernel side (this process: guest kernel, afterburner, backend)
- * never runs guest user code.  When the virtual CPU enters CPL 3 it hands
- * the registers to the stub, a ptraced child whose address space holds
+ * user.c - guest user mode in separate host processes, the user stubs
+ * (a pool of HO_STUBS, one per guest page directory).  The kernel side
+ * (this process: guest kernel, afterburner, backend) never runs guest
+ * user code.  When the virtual CPU enters CPL 3 it hands the registers to
+ * the current stub, a ptraced child whose address space holds
  * nothing below 4 GiB but the guest user pages mapped from the guest's
  * page tables (with the guest's user permissions), and above 4 GiB only
  * the stub's three pages (ho_ustub.h).  Every way out of guest user code
@@ -13,8 +14,9 @@
  * ab_guest_fault, ab_timer_expired) and, when the vCPU stays at CPL 3,
  * resumes the stub.  Mappings the stub needs are queued here and run by
  * the stub's own code (ustub.S) on the way back into guest code, so a
- * fill costs no extra stop.  Runs: hosted process, inside the handlers of
- * run.c (kernel side); the child part runs once in the fork.
+ * fill costs no extra stop; a CR3 load switches stubs and re-checks what
+ * the new one maps.  Runs: hosted process, inside the handlers of run.c
+ * (kernel side); the child part runs once in each fork.
  */
 #define _GNU_SOURCE
 #include <asm/ldt.h>
@@ -38,6 +40,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "ho.h"
+#include "ho_cpu.h"
 #include "ho_ustub.h"
 
 _Static_assert(offsetof(struct ho_uop_page, frame) == US_RAX, "op page");
@@ -192,10 +195,7 @@ static void stub_child(struct ho_uop_page *pg, uint64_t cookie, int memfd)
 	if (stub_drop_rseq() < 0 || stub_ldt() < 0 ||
 	    stub_filter(cookie, memfd) < 0)
 		child_fail(13);
-	__asm__ volatile("movq %0, %%r15\n\tmovq %1, %%rsp\n\tjmp *%2"
-			 :: "r"(cookie), "r"((uint64_t)HO_US_STACK_TOP),
-			    "r"((uint64_t)HO_US_BASE + HO_US_INIT) : "r15");
-	__builtin_unreachable();
+	ho_stub_jump(cookie, HO_US_STACK_TOP, HO_US_BASE + HO_US_INIT);
 }
 
 /* ---- the kernel side: the stub's life -------------------------------- */
