@@ -42,6 +42,7 @@
 #include "ho.h"
 #include "ho_cpu.h"
 #include "ho_ustub.h"
+#include "uinsn.h"
 
 _Static_assert(offsetof(struct ho_uop_page, frame) == US_RAX, "op page");
 _Static_assert(offsetof(struct ho_uop_page, ops) == US_OPS, "op page");
@@ -684,64 +685,21 @@ static void user_gp(struct ab_vm *vm)
 	ab_guest_fault(&vm->vcpu, r, 13, 0, 0);
 }
 
-/* Does the instruction at eip, whose access to page fpage faulted, write
- * there?  1 only when certain: the instruction's one memory operand is a
- * destination (mov, ALU, shifts, inc/dec, not/neg, xchg, setcc, cmpxchg,
- * xadd, bts/btr/btc, stos, SSE stores), or a stack write (push, call)
- * lands on fpage and its other operand cannot.  Anything else is taken as
- * a read (see user_pf). */
+/* Does the instruction at eip write page fpage, where it faulted?  Not
+ * when fpage may be the fetch itself; else uinsn.c decides. */
 static int writes_page(struct ab_vm *vm, uint32_t fpage)
 {
 	const struct ab_regs *r = &vm->r;
+	struct ho_uctx c = { fpage, r->esp, r->esi, r->edi };
 	uint8_t b[PV_INSN_MAX_LEN];
-	uint32_t e, va, n = PV_INSN_MAX_LEN, i = 0;
+	uint32_t e, va, n = PV_INSN_MAX_LEN;
 	if (PAGE - (r->eip & (PAGE - 1)) < n)
 		n = PAGE - (r->eip & (PAGE - 1));
 	if (fpage == (r->eip & ~(PAGE - 1)) ||
 	    fpage == ((r->eip + PV_INSN_MAX_LEN - 1) & ~(PAGE - 1)) ||
 	    ab_vcpu_read(&vm->vcpu, r->eip, b, n, 3, &e, &va) < 0)
-		return 0;                 /* may be the fetch itself */
-	while (i < n && (b[i] == 0x66 || b[i] == 0xf0 || b[i] == 0xf2 ||
-			 b[i] == 0xf3 || b[i] == 0x26 || b[i] == 0x2e ||
-			 b[i] == 0x36 || b[i] == 0x3e))
-		i++;                      /* no 0x64/0x65: FS/GS bases */
-	if (i + 1 >= n)
 		return 0;
-	uint8_t op = b[i], mem = (b[i + 1] >> 6) != 3, reg = b[i + 1] >> 3 & 7;
-	uint32_t stack = (r->esp - 4) & ~(PAGE - 1);
-	if (op == 0x0f) {
-		uint8_t op2 = b[i + 1];
-		mem = i + 2 < n && (b[i + 2] >> 6) != 3;
-		return mem && ((op2 >= 0x90 && op2 <= 0x9f) || op2 == 0xb0 ||
-			       op2 == 0xb1 || op2 == 0xc0 || op2 == 0xc1 ||
-			       op2 == 0xab || op2 == 0xb3 || op2 == 0xbb ||
-			       op2 == 0x11 || op2 == 0x29 || op2 == 0x7f ||
-			       op2 == 0xe7 || op2 == 0xd6);
-	}
-	if (op < 0x40 && (op & 7) <= 1 && (op & 0x38) != 0x38)
-		return mem;                       /* ALU r/m, r (not cmp) */
-	switch (op) {
-	case 0x88: case 0x89: case 0xc6: case 0xc7:
-	case 0x86: case 0x87:
-	case 0xc0: case 0xc1: case 0xd0: case 0xd1: case 0xd2: case 0xd3:
-		return mem;
-	case 0x80: case 0x81: case 0x83:
-		return mem && reg != 7;           /* not cmp */
-	case 0xf6: case 0xf7:
-		return mem && (reg == 2 || reg == 3);
-	case 0xfe:
-		return mem && reg <= 1;
-	case 0xff:
-		if (mem && reg <= 1)
-			return 1;                 /* inc, dec */
-		return (reg == 2 || reg == 6) && (!mem) && fpage == stack;
-	case 0xaa: case 0xab:
-		return 1;                         /* stos */
-	case 0x68: case 0x6a: case 0xe8:
-		return fpage == stack;
-	default:
-		return op >= 0x50 && op <= 0x57 && fpage == stack;
-	}
+	return ho_insn_writes(b, n, &c);
 }
 
 /* A page fault at va: fill it if the guest's tables allow the access,
@@ -749,7 +707,7 @@ static int writes_page(struct ab_vm *vm, uint32_t fpage)
  * "not allowed" (ACCERR), not read or write.  ACCERR on a page the stub
  * has mapped is a write (every mapping is readable and executable).
  * MAPERR is a write when the instruction says so for certain
- * (writes_page), else it is taken as a read: a write then faults once more
+ * (writes_page, uinsn.c), else it is taken as a read: a write then faults once more
  * on the read-only page and is taken as a write, so the guest kernel sees
  * at worst a read fault followed by a write fault, as after a read and a
  * write. */
