@@ -794,25 +794,23 @@ static void user_syscall(struct ab_vm *vm, const struct user_regs_struct *s)
 	ab_guest_fault(&vm->vcpu, r, s->cs == HO_SEL_UCODE ? 6 : 13, 0, 0);
 }
 
-/* The stub stopped inside its own code page: interrupted while running
- * the op list (keep the list: it runs again, every op is idempotent), or
- * an op failed. */
-static void stub_code_stop(struct ab_vm *vm, int st, uint64_t rip)
+/* The stub stopped inside its own code page.  Interrupted (the timer):
+ * the op list, if it was running, stays queued and runs again (every op
+ * is idempotent).  Anything else there, a refused call or a fault, may be
+ * guest code that jumped into the page after a far jump to 64-bit mode
+ * (it can also write the op page, so nothing there tells a real mapping
+ * failure apart): the guest gets the #GP its far jump would have raised,
+ * at the registers it was last resumed with, and the guest kernel keeps
+ * running. */
+static void stub_code_stop(struct ab_vm *vm, int st)
 {
-	siginfo_t si;
-	memset(&si, 0, sizeof si);
 	if ((st >> 16) == PTRACE_EVENT_STOP) {
 		ho_console_poll(vm, 0);
 		ab_timer_expired(&vm->vcpu, &vm->r);
 		return;
 	}
-	if (!(st >> 16))
-		pt(PTRACE_GETSIGINFO, 0, &si);
-	ab_vcpu_kill(&vm->vcpu, &vm->r, "user stub: its code failed at +0x%x "
-		     "(stop 0x%x, code %d, addr %p; op %u of %u, result %lld)",
-		     (unsigned)(rip - HO_US_BASE), st, si.si_code, si.si_addr,
-		     vm->user.cur->page->done, vm->user.cur->page->nops,
-		     (long long)vm->user.cur->page->err);
+	vm->user.stub_code_faults++;
+	ab_guest_fault(&vm->vcpu, &vm->r, 13, 0, 0);
 }
 
 /* The timer's interrupt can stop the stub between a fault and the
@@ -847,7 +845,7 @@ static void user_event(struct ab_vm *vm, int st, void *fx)
 		user_die(vm, "hid its registers", errno);
 	u->stops++;
 	if (s.rip - HO_US_BASE < PAGE) {
-		stub_code_stop(vm, st, s.rip);
+		stub_code_stop(vm, st);
 		return;
 	}
 	u->cur->nq = 0;                   /* the stub ran the op list */

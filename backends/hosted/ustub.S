@@ -24,10 +24,15 @@
 	.balign 4096
 	.globl ho_ustub_start, ho_ustub_end
 ho_ustub_start:
-/* HO_US_RESUME: run ops[0..nops) of the op page, wipe them, then iret to
- * the guest frame of the op page.  A failing call stops at int3 with its
- * result in US_ERR. */
+/* HO_US_RESUME: prove the cookie, run ops[0..nops) of the op page, wipe
+ * them, then iret to the guest frame of the op page.  A failing call
+ * stops at int3 with its result in US_ERR. */
 	cld
+	xorl %edi, %edi                 /* munmap(0, 0, cookie): refused, so */
+	xorl %esi, %esi                 /* a stop, unless the kernel side set */
+	movq %r15, %rdx                 /* the cookie: guest code jumping here */
+	movl $SYS_MUNMAP, %eax          /* gets no further (EINVAL otherwise) */
+	syscall
 	leaq ho_ustub_start+0x1000(%rip), %rbx
 	xorl %r12d, %r12d
 1:	cmpl US_NOPS(%rbx), %r12d

@@ -7,7 +7,7 @@
  * the kernel half through them; reading and writing the kernel half and
  * the 0xFC000000 wedge; far jumps to 0x23 and 0x33 (the 64-bit code
  * selector of an x86-64 host), and after the latter a 64-bit system
- * call, a read and a write above 4 GiB.  Prints "isolation: NAME:
+ * call, a read, a write and a call above 4 GiB.  Prints "isolation: NAME:
  * SIGSEGV" or "... FAILED" per attempt, then a total; the exit status is
  * the number of failures.
  * Runs: ring 3 under the sample kernel (exec'd by usertests) and under
@@ -70,6 +70,9 @@ FAR_33(far_33, "")
 FAR_33(far_33_syscall, "movl $39, %%eax\n\tsyscall")        /* getpid */
 FAR_33(far_33_read_high, "movabsq $0x100000000000, %%rbx\n\tmovl (%%rbx), %%eax")
 FAR_33(far_33_write_high, "movabsq $0x7f0000000000, %%rbx\n\tmovl $1, (%%rbx)")
+/* Into whatever code sits at 16 TiB (the hosted backend's user stub keeps
+ * its code page there): its first instructions, with our registers. */
+FAR_33(far_33_call_high, "movabsq $0x100000000000, %%rbx\n\tcall *%%rbx")
 
 struct attempt { const char *name; void (*fn)(void); };
 
@@ -84,6 +87,7 @@ static const struct attempt attempts[] = {
 	{ "ljmp-0x33-syscall", far_33_syscall },
 	{ "ljmp-0x33-read-above-4g", far_33_read_high },
 	{ "ljmp-0x33-write-above-4g", far_33_write_high },
+	{ "ljmp-0x33-call-above-4g", far_33_call_high },
 };
 
 int main(int argc, char **argv)
