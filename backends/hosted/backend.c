@@ -177,6 +177,7 @@ void ho_stop(struct ab_vm *vm, int status, const char *why)
 				 "stat hosted user-map-batches %llu\n"
 				 "stat hosted user-flushes %llu\n"
 				 "stat hosted user-seg-adopts %llu\n"
+				 "stat hosted user-seg-faults %llu\n"
 				 "stat hosted user-escapes %llu\n"
 				 "stat hosted user-stub-code-faults %llu\n"
 				 "stat hosted user-fpu-sets %llu\n"
@@ -195,6 +196,7 @@ void ho_stop(struct ab_vm *vm, int status, const char *why)
 				 (unsigned long long)vm->user.batches,
 				 (unsigned long long)vm->user.flushes,
 				 (unsigned long long)vm->user.seg_adopts,
+				 (unsigned long long)vm->user.seg_faults,
 				 (unsigned long long)vm->user.escapes,
 				 (unsigned long long)vm->user.stub_code_faults,
 				 (unsigned long long)vm->user.fpu_sets,

@@ -60,7 +60,8 @@ struct ho_user {
 	uint64_t cookie;           /* lets the stubs' own code map memory */
 	uint64_t clock;
 	int in_user;               /* a stub runs guest code now */
-	uint64_t stops, fills, flushes, batches, escapes, seg_adopts, fpu_sets;
+	uint64_t stops, fills, flushes, batches, escapes, seg_adopts, seg_faults,
+		 fpu_sets;
 	uint64_t stale_dropped, stub_code_faults, switch_hits, switch_misses, revalidated,
 		 revalidate_drops;
 };

@@ -536,25 +536,52 @@ static void stub_to_guest(struct ab_vm *vm, const struct user_regs_struct *s)
 	r->eflags = ((uint32_t)s->eflags & ~FL_IF) | 2;
 }
 
-/* Guest user code loaded a data segment register itself (glibc's TLS
- * setup: `mov %ax, %gs` with the selector set_thread_area gave it): the
- * real CPU loaded the host's descriptor of that number.  Adopt it as the
- * virtual selector (FS/GS with the base of the guest's descriptor); 1 if
- * anything changed, so a faulting access is restarted. */
+/* Would native hardware have let CPL-3 code load sel into a data segment
+ * register (ss: into SS)?  0 yes; else the vector (#GP, #NP, #SS) its
+ * load raises, error code sel. */
+static unsigned user_load_fault(struct ab_vm *vm, uint16_t sel, int ss)
+{
+	uint32_t d[2];
+	if (!(sel & ~3))
+		return ss ? 13 : 0;                  /* null: not into SS */
+	if (ab_vcpu_desc(&vm->vcpu, sel, d) < 0 || !(d[1] & 0x1000))
+		return 13;                           /* beyond limit, system */
+	unsigned dpl = d[1] >> 13 & 3, code = (d[1] & 0x800) != 0;
+	unsigned rw = (d[1] & 0x200) != 0, conforming = code && (d[1] & 0x400);
+	if (ss ? code || !rw || dpl != 3 || (sel & 3) != 3
+	       : (code && !rw) || (!conforming && dpl != 3))
+		return 13;
+	if (!(d[1] & 0x8000))
+		return ss ? 12 : 11;
+	return 0;
+}
+
+/* Guest user code loaded a segment register itself (glibc's TLS setup:
+ * `mov %ax, %gs` with the selector set_thread_area gave it): the real CPU
+ * loaded the host's descriptor of that number.  A selector the guest's
+ * own tables allow becomes the virtual one (FS/GS with the base of the
+ * guest's descriptor): 1, so a faulting access is restarted.  One they do
+ * not allow raises what the load would have natively (#GP/#NP/#SS with
+ * the selector; at the current eip, the load's own is not known): -1.
+ * 0 if nothing changed. */
 static int adopt_segs(struct ab_vm *vm, const struct user_regs_struct *s)
 {
 	struct ab_regs *r = &vm->r;
-	uint16_t *virt[4] = { &r->ds, &r->es, &r->fs, &r->gs };
-	unsigned long long real[4] = { s->ds, s->es, s->fs, s->gs };
+	uint16_t *virt[5] = { &r->ds, &r->es, &r->fs, &r->gs, &r->ss };
+	unsigned long long real[5] = { s->ds, s->es, s->fs, s->gs, s->ss };
 	int changed = 0;
-	for (unsigned i = 0; i < 4; i++) {
-		if (real[i] == real_sel(*virt[i], i >= 2))
+	for (unsigned i = 0; i < 5; i++) {
+		uint16_t sel = (uint16_t)real[i];
+		if (i == 4 ? sel == HO_SEL_UDATA
+			   : real[i] == real_sel(*virt[i], i >= 2))
 			continue;
-		*virt[i] = (uint16_t)real[i];
-		changed = 1;
-	}
-	if (s->ss != HO_SEL_UDATA) {
-		r->ss = (uint16_t)s->ss;
+		unsigned vec = user_load_fault(vm, sel, i == 4);
+		if (vec) {
+			vm->user.seg_faults++;
+			ab_guest_fault(&vm->vcpu, r, vec, sel & ~3u, 0);
+			return -1;
+		}
+		*virt[i] = sel;
 		changed = 1;
 	}
 	if (changed) {
@@ -857,8 +884,10 @@ static void user_event(struct ab_vm *vm, int st, void *fx)
 		ab_guest_fault(&vm->vcpu, &vm->r, 13, 0, 0);
 		return;
 	}
-	if (adopt_segs(vm, &s) && (sig == SIGSEGV || sig == SIGBUS) && !event)
-		return;                   /* restart with the adopted bases */
+	int adopted = adopt_segs(vm, &s);
+	if (adopted < 0 || (adopted && (sig == SIGSEGV || sig == SIGBUS) &&
+			    !event))
+		return;     /* the load's own fault, or a restart with new bases */
 	if (event == PTRACE_EVENT_SECCOMP)
 		user_syscall(vm, &s);
 	else if (event == PTRACE_EVENT_STOP) {
