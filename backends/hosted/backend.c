@@ -159,52 +159,40 @@ static void stats_line(void *ctx, const char *line)
  * guest's debug-exit value, 3 when the guest was killed). */
 void ho_stop(struct ab_vm *vm, int status, const char *why)
 {
-	char line[900];
+	char line[300];
 	if (why) {
 		int n = snprintf(line, sizeof line, "previrt-hosted: %s\n", why);
 		write(2, line, (size_t)n);
 	}
 	if (vm->stats) {
 		ab_stats_print(&vm->vcpu, stats_line, NULL);
-		int n = snprintf(line, sizeof line, "stat hosted signals %llu\n"
-				 "stat hosted fast-site-calls %llu\n"
-				 "stat hosted fault-prefills %llu\n"
-				 "stat hosted tlb-fills %llu\n"
-				 "stat hosted tlb-flushes %llu\n"
-				 "stat hosted cr3-kernel-kept %llu\n"
-				 "stat hosted user-stops %llu\n"
-				 "stat hosted user-fills %llu\n"
-				 "stat hosted user-map-batches %llu\n"
-				 "stat hosted user-flushes %llu\n"
-				 "stat hosted user-seg-adopts %llu\n"
-				 "stat hosted user-seg-faults %llu\n"
-				 "stat hosted user-escapes %llu\n"
-				 "stat hosted user-stub-code-faults %llu\n"
-				 "stat hosted user-fpu-sets %llu\n"
-				 "stat hosted user-stub-hits %llu\n"
-				 "stat hosted user-stub-misses %llu\n"
-				 "stat hosted user-maps-rechecked %llu\n"
-				 "stat hosted user-maps-dropped %llu\n",
-				 (unsigned long long)vm->signals,
-				 (unsigned long long)vm->fast_calls,
-				 (unsigned long long)vm->prefills,
-				 (unsigned long long)vm->tlb_fills,
-				 (unsigned long long)vm->tlb_flushes,
-				 (unsigned long long)vm->partial_flushes,
-				 (unsigned long long)vm->user.stops,
-				 (unsigned long long)vm->user.fills,
-				 (unsigned long long)vm->user.batches,
-				 (unsigned long long)vm->user.flushes,
-				 (unsigned long long)vm->user.seg_adopts,
-				 (unsigned long long)vm->user.seg_faults,
-				 (unsigned long long)vm->user.escapes,
-				 (unsigned long long)vm->user.stub_code_faults,
-				 (unsigned long long)vm->user.fpu_sets,
-				 (unsigned long long)vm->user.switch_hits,
-				 (unsigned long long)vm->user.switch_misses,
-				 (unsigned long long)vm->user.revalidated,
-				 (unsigned long long)vm->user.revalidate_drops);
-		write(2, line, (size_t)n);
+		const struct ho_user *u = &vm->user;
+		const struct { const char *name; uint64_t n; } c[] = {
+			{ "signals", vm->signals },
+			{ "fast-site-calls", vm->fast_calls },
+			{ "fault-prefills", vm->prefills },
+			{ "tlb-fills", vm->tlb_fills },
+			{ "tlb-flushes", vm->tlb_flushes },
+			{ "cr3-kernel-kept", vm->partial_flushes },
+			{ "user-stops", u->stops },
+			{ "user-fills", u->fills },
+			{ "user-map-batches", u->batches },
+			{ "user-flushes", u->flushes },
+			{ "user-seg-adopts", u->seg_adopts },
+			{ "user-seg-faults", u->seg_faults },
+			{ "user-escapes", u->escapes },
+			{ "user-stub-code-faults", u->stub_code_faults },
+			{ "user-fpu-sets", u->fpu_sets },
+			{ "user-stub-hits", u->switch_hits },
+			{ "user-stub-misses", u->switch_misses },
+			{ "user-maps-rechecked", u->revalidated },
+			{ "user-maps-dropped", u->revalidate_drops },
+		};
+		for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+			int n = snprintf(line, sizeof line, "stat hosted %s %llu\n",
+					 c[i].name, (unsigned long long)c[i].n);
+			write(2, line, (size_t)n);
+		}
 	}
 	_exit(why ? 3 : status & 0xff);
 }
