@@ -191,6 +191,10 @@ static int load_syms(struct rw_image *img)
 		return rw_err(img, "section %s: bad string table link %u",
 			      st->name, st->link);
 	struct rw_scn *str = &img->scns[st->link - 1];
+	if (str->type != SHT_STRTAB)          /* only then is its range checked */
+		return rw_err(img, "section %s: string table link %u is not a "
+			      "string table (type %u)", st->name, st->link,
+			      str->type);
 	size_t n = st->size / sizeof(Elf32_Sym);
 	img->syms = calloc(n + 1, sizeof *img->syms);
 	if (!img->syms) return rw_err(img, "out of memory");
@@ -201,7 +205,7 @@ static int load_syms(struct rw_image *img)
 		unsigned t = ELF32_ST_TYPE(s.st_info);
 		if (t == STT_SECTION || t == STT_FILE || s.st_shndx == SHN_UNDEF)
 			continue;
-		if (s.st_name >= str->size || str->type == SHT_NOBITS)
+		if (s.st_name >= str->size)
 			return rw_err(img, "symbol %zu: name offset %u outside"
 				      " %s", i, s.st_name, str->name);
 		const char *nm = (const char *)img->buf + str->off + s.st_name;

@@ -134,6 +134,17 @@ Test(rw_reader, table_outside_file)
 		      "outside the file");
 }
 
+/* .symtab's string table an SHT_NULL section whose range lies past the
+ * file (SHT_NULL ranges are not checked): was a read out of bounds. */
+Test(rw_reader, symtab_strtab_not_a_string_table)
+{
+	struct blob b = good_image();
+	Elf32_Shdr *strtab = shdr_named(b, ".strtab");
+	strtab->sh_type = SHT_NULL;
+	strtab->sh_offset = 0x7ffffff0;
+	EXPECT_ERR(b, "section .symtab: string table link");
+}
+
 Test(rw_reader, bad_table_size_and_entries)
 {
 	struct blob b = good_image();
