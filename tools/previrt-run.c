@@ -128,7 +128,8 @@ static int pr_check_file(const char *path)
 	return 0;
 }
 
-/* Find a note of type 18 named "Xen" in the PT_NOTE segments. */
+/* Find a note of type 18 named "Xen" in the PT_NOTE segments (program
+ * headers wholly inside the file; 64-bit sums: phoff near 4 GiB wrapped). */
 static int pr_has_pvh_note(const unsigned char *d, size_t n)
 {
 	uint32_t phoff, i, off, end;
@@ -136,7 +137,8 @@ static int pr_has_pvh_note(const unsigned char *d, size_t n)
 
 	memcpy(&phoff, d + 28, 4);
 	memcpy(&phnum, d + 44, 2);
-	for (i = 0; i < phnum && phoff + (i + 1) * 32 <= n; i++) {
+	for (i = 0; i < phnum && (uint64_t)phoff + (uint64_t)(i + 1) * 32 <= n;
+	     i++) {
 		const unsigned char *ph = d + phoff + i * 32;
 		uint32_t type, poff, psz;
 		memcpy(&type, ph, 4);
