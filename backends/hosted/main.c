@@ -38,17 +38,22 @@ static void usage(void)
 	exit(HO_EXIT_USAGE);
 }
 
-/* "128M", "1G", "65536K", bytes otherwise. */
+/* "128M", "1G", "65536K", bytes otherwise; 0 for anything else,
+ * including a value that does not fit 64 bits. */
 static uint64_t parse_size(const char *s)
 {
 	char *end;
+	unsigned shift = 0;
+	errno = 0;
 	unsigned long long v = strtoull(s, &end, 0);
 	switch (*end) {
-	case 'G': case 'g': v <<= 30; end++; break;
-	case 'M': case 'm': v <<= 20; end++; break;
-	case 'K': case 'k': v <<= 10; end++; break;
+	case 'G': case 'g': shift = 30; end++; break;
+	case 'M': case 'm': shift = 20; end++; break;
+	case 'K': case 'k': shift = 10; end++; break;
 	}
-	return *end || end == s ? 0 : v;
+	if (*end || end == s || *s == '-' || errno || v > (~0ull >> shift))
+		return 0;                         /* 0: refused by the caller */
+	return v << shift;
 }
 
 static void parse(int argc, char **argv, struct ho_opts *o)
