@@ -24,7 +24,9 @@ struct e32_shdr {
 };
 #define PT_LOAD 1
 #define PT_NOTE 4
+#define ET_EXEC 2
 #define EM_386 3
+#define SHT_NOBITS 8
 #define XEN_ELFNOTE_PHYS32_ENTRY 18
 
 struct elf { const uint8_t *p; size_t size; const struct e32_ehdr *eh; };
@@ -60,6 +62,9 @@ static int check_header(struct ab_vcpu *v, struct elf *e)
 	e->eh = (const struct e32_ehdr *)e->p;
 	if (e->p[4] != 1 || e->p[5] != 1 || e->eh->machine != EM_386)
 		return fail(v, "not a 32-bit little-endian i386 ELF", 0, 0);
+	if (e->eh->type != ET_EXEC)
+		return fail(v, "ELF type %u is not an executable (ET_EXEC)",
+			    e->eh->type, 0);
 	if (e->eh->phentsize != sizeof(struct e32_phdr) ||
 	    !in_file(e, e->eh->phoff, e->eh->phnum * 32u))
 		return fail(v, "ELF program headers out of the file", 0, 0);
@@ -75,6 +80,10 @@ static int load_segment(struct ab_vcpu *v, const struct elf *e,
 {
 	if (ph->filesz > ph->memsz || !in_file(e, ph->offset, ph->filesz))
 		return fail(v, "PT_LOAD at paddr 0x%x: bad sizes", ph->paddr, 0);
+	if ((uint64_t)ph->vaddr + ph->memsz > AB_WEDGE_BASE)
+		return fail(v, "PT_LOAD at vaddr 0x%x (+0x%x) reaches the "
+			    "runtime's wedge at 0xfc000000 or wraps 4 GiB",
+			    ph->vaddr, ph->memsz);
 	uint8_t *dst = ab_backend_gpa(v->vm, ph->paddr, ph->memsz);
 	if (!dst)
 		return fail(v, "PT_LOAD [0x%x, +0x%x) is outside guest RAM",
@@ -183,6 +192,9 @@ static int read_sites(struct ab_vcpu *v, const struct elf *e)
 		? find_section(e, PV_SITES_SECTION) : NULL;
 	if (!sh)
 		return 0;                      /* unprepared image: no sites */
+	if (sh->type == SHT_NOBITS)
+		return fail(v, PV_SITES_SECTION ": NOBITS (size %u): the site "
+			    "table has no contents", sh->size, 0);
 	if (sh->size % sizeof(struct pv_site) || !in_file(e, sh->offset,
 							  sh->size))
 		return fail(v, PV_SITES_SECTION ": size %u is not whole "

@@ -98,6 +98,27 @@ Test(load, not_elf_and_no_note)
 	cr_assert(strstr(fb_vcpu.err, "PVH"), "%s", fb_vcpu.err);
 }
 
+/* Hostile or malformed images the loader must refuse with a message
+ * naming what is wrong (issue 13). */
+Test(load, type_wedge_wrap_nobits_refused)
+{
+	size_t n = build(good, 3);
+	((Elf32_Ehdr *)img)->e_type = ET_DYN;
+	cr_assert_eq(ab_load_elf(&fb_vcpu, img, n), -1);
+	cr_assert(strstr(fb_vcpu.err, "ELF type 3"), "%s", fb_vcpu.err);
+	n = build(good, 3);
+	((Elf32_Phdr *)(img + 64))[0].p_vaddr = 0xFC000000;
+	cr_assert_eq(ab_load_elf(&fb_vcpu, img, n), -1);
+	cr_assert(strstr(fb_vcpu.err, "wedge"), "%s", fb_vcpu.err);
+	n = build(good, 3);
+	((Elf32_Phdr *)(img + 64))[0].p_vaddr = 0xFFFFF000;
+	cr_assert_eq(ab_load_elf(&fb_vcpu, img, n), -1, "vaddr+memsz wraps");
+	n = build(good, 3);
+	((Elf32_Shdr *)(img + 0x600))[1].sh_type = SHT_NOBITS;
+	cr_assert_eq(ab_load_elf(&fb_vcpu, img, n), -1);
+	cr_assert(strstr(fb_vcpu.err, "NOBITS"), "%s", fb_vcpu.err);
+}
+
 Test(load, start_info)
 {
 	struct ab_regs r;
