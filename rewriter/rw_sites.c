@@ -45,6 +45,10 @@ static int check_site(struct rw_image *img, const struct pv_site *e)
 	if (e->origin < PV_ORIGIN_PASS || e->origin > PV_ORIGIN_TRAP)
 		return rw_err(img, "site 0x%x: bad origin %u", e->addr,
 			      e->origin);
+	if (e->origin == PV_ORIGIN_TRAP && ci->depriv == PV_DEPRIV_SILENT)
+		return rw_err(img, "site 0x%x (%s): a trap site, but %s does "
+			      "not trap when deprivileged (silent class)",
+			      e->addr, ci->name, ci->name);
 	struct rw_scn *s = rw_scn_at(img, e->addr);
 	if (!s)
 		return rw_err(img, "site 0x%x (%s): not inside an executable "

@@ -134,6 +134,18 @@ Test(rw_reader, table_outside_file)
 		      "outside the file");
 }
 
+/* A silent instruction (pushf, ...) recorded as a trap site: it would
+ * run unnoticed when deprivileged; both backends refuse it, so must
+ * --check (issue 13). */
+Test(rw_reader, silent_class_as_trap_site)
+{
+	struct blob b = good_image();
+	site(b, 0)->cls = PV_CLASS_PUSHF;
+	site(b, 0)->origin = PV_ORIGIN_TRAP;
+	EXPECT_ERR(b, "(pushf): a trap site, but pushf does not trap when "
+		      "deprivileged");
+}
+
 /* .symtab's string table an SHT_NULL section whose range lies past the
  * file (SHT_NULL ranges are not checked): was a read out of bounds. */
 Test(rw_reader, symtab_strtab_not_a_string_table)
