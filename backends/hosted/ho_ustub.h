@@ -27,22 +27,20 @@
 
 /* Op page, byte offsets (struct ho_uop_page in user.c checks them). */
 #define US_NOPS   0    /* u32: ops to run */
-#define US_DONE   4    /* u32: ops run (written by the stub) */
-#define US_ERR    8    /* i64: the failing call's result, or 0 */
-#define US_MEMFD  16   /* u32: guest RAM's fd in the stub */
-#define US_SEIZED 20   /* u32: set by the kernel side once it traces */
-#define US_RAX    24   /* guest frame: u64 each, in this order */
-#define US_RBX    32
-#define US_RCX    40
-#define US_RDX    48
-#define US_RSI    56
-#define US_RDI    64
-#define US_RBP    72
-#define US_RSP    80
-#define US_RIP    88
-#define US_RFL    96
-#define US_CS     104
-#define US_SS     112
+#define US_MEMFD  4    /* u32: guest RAM's fd in the stub */
+#define US_SEIZED 8    /* u32: set by the kernel side once it traces */
+#define US_RAX    16   /* guest frame: u64 each, in this order */
+#define US_RBX    24
+#define US_RCX    32
+#define US_RDX    40
+#define US_RSI    48
+#define US_RDI    56
+#define US_RBP    64
+#define US_RSP    72
+#define US_RIP    80
+#define US_RFL    88
+#define US_CS     96
+#define US_SS     104
 #define US_OPS    128  /* struct ho_uop[HO_US_MAXOPS] */
 #define HO_US_MAXOPS 124
 #define OP_VA     0    /* u64 */
@@ -58,9 +56,7 @@
 #include <stdint.h>
 struct ho_uop { uint64_t va, len, off; uint32_t kind, prot; };
 struct ho_uop_page {
-	uint32_t nops, done;
-	int64_t err;
-	uint32_t memfd, seized;
+	uint32_t nops, memfd, seized, reserved;
 	uint64_t frame[12];  /* rax rbx rcx rdx rsi rdi rbp rsp rip rfl cs ss */
 	uint8_t pad[US_OPS - US_RAX - 12 * 8];
 	struct ho_uop ops[HO_US_MAXOPS];

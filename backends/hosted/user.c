@@ -61,11 +61,6 @@ extern const uint8_t ho_ustub_start[], ho_ustub_end[];   /* ustub.S */
 
 /* ---- the child: becomes a stub and never returns --------------------- */
 
-static void child_fail(int code)
-{
-	_exit(code);
-}
-
 /* glibc registered a restartable-sequence area in this thread's TLS; the
  * stub unmaps that memory, after which the kernel's rseq update on every
  * return to user space would fail (SIGSEGV).  Unregister it first. */
@@ -179,7 +174,7 @@ static void stub_child(struct ho_uop_page *pg, uint64_t cookie, int memfd)
 		sched_yield();
 	if (syscall(SYS_close_range, 0, memfd - 1, 0) < 0 ||
 	    syscall(SYS_close_range, memfd + 1, ~0u, 0) < 0)
-		child_fail(10);
+		_exit(10);
 	uint8_t *code = mmap((void *)HO_US_BASE, PAGE, PROT_READ | PROT_WRITE,
 			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
 			     -1, 0);
@@ -187,15 +182,15 @@ static void stub_child(struct ho_uop_page *pg, uint64_t cookie, int memfd)
 			   PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS |
 			   MAP_FIXED_NOREPLACE, -1, 0);
 	if (code != (void *)HO_US_BASE || stack == MAP_FAILED)
-		child_fail(11);
+		_exit(11);
 	memcpy(code, ho_ustub_start, (size_t)(ho_ustub_end - ho_ustub_start));
 	if (mprotect(code, PAGE, PROT_READ | PROT_EXEC) < 0 ||
 	    mremap(pg, PAGE, PAGE, MREMAP_MAYMOVE | MREMAP_FIXED,
 		   (void *)HO_US_OPS_PAGE) == MAP_FAILED)
-		child_fail(12);
+		_exit(12);
 	if (stub_drop_rseq() < 0 || stub_ldt() < 0 ||
 	    stub_filter(cookie, memfd) < 0)
-		child_fail(13);
+		_exit(13);
 	ho_stub_jump(cookie, HO_US_STACK_TOP, HO_US_BASE + HO_US_INIT);
 }
 
@@ -321,7 +316,7 @@ static void q_add(struct ab_vm *vm, uint32_t kind, uint64_t va, uint64_t len,
 		  uint64_t off, uint32_t prot);
 
 /* Drop everything the current stub maps. */
-static void stub_flush(struct ab_vm *vm)
+void ho_user_flush(struct ab_vm *vm)
 {
 	struct ho_stub *s = vm->user.cur;
 	s->nq = 0;
@@ -343,7 +338,7 @@ static void map_note(struct ab_vm *vm, uint32_t va, uint32_t gpa,
 		return;
 	}
 	if (!m || s->nmap + s->ndead >= HO_MAP_SLOTS * 3 / 4) {
-		stub_flush(vm);
+		ho_user_flush(vm);
 		m = map_slot(s, va, 1);
 	}
 	if (m->va == 1)
@@ -373,9 +368,13 @@ static void q_add(struct ab_vm *vm, uint32_t kind, uint64_t va, uint64_t len,
 	s->q[s->nq++] = (struct ho_uop){ va, len, off, kind, prot };
 }
 
-void ho_user_flush(struct ab_vm *vm)
+/* The current stub maps page va from gpa with prot on its next resume
+ * (recorded first: a full record flushes the stub, queued after that). */
+static void stub_map(struct ab_vm *vm, uint32_t va, uint32_t gpa,
+		     uint32_t prot)
 {
-	stub_flush(vm);
+	map_note(vm, va, gpa, prot);
+	q_add(vm, HO_UOP_MAP, va, PAGE, gpa, prot);
 }
 
 void ho_user_invlpg(struct ab_vm *vm, uint32_t page)
@@ -393,7 +392,7 @@ static void stub_revalidate(struct ab_vm *vm)
 {
 	struct ho_stub *s = vm->user.cur;
 	if (s->untracked) {
-		stub_flush(vm);
+		ho_user_flush(vm);
 		return;
 	}
 	for (unsigned i = 0; i < HO_MAP_SLOTS && s->nmap; i++) {
@@ -438,7 +437,7 @@ void ho_user_switch(struct ab_vm *vm, uint32_t cr3)
 		lru->in_use = 1;
 		lru->cr3 = cr3;
 		u->switch_misses++;
-		stub_flush(vm);
+		ho_user_flush(vm);
 	}
 	u->cur->last_used = ++u->clock;
 }
@@ -462,8 +461,7 @@ static void fault_around(struct ab_vm *vm, uint32_t page)
 		    ab_vcpu_peek(&vm->vcpu, nva, &gpa, &f) < 0 ||
 		    (f & 0x24) != 0x24 || (gpa & ~(PAGE - 1)) >= vm->mem_size)
 			continue;
-		q_add(vm, HO_UOP_MAP, nva, PAGE, gpa & ~(PAGE - 1), user_prot(f));
-		map_note(vm, nva, gpa & ~(PAGE - 1), user_prot(f));
+		stub_map(vm, nva, gpa & ~(PAGE - 1), user_prot(f));
 	}
 }
 
@@ -487,8 +485,7 @@ int ho_user_fill(struct ab_vm *vm, uint32_t va, int write, uint32_t *err)
 	gpa &= ~(PAGE - 1);
 	if (gpa >= vm->mem_size || page == 0)
 		return -1;
-	q_add(vm, HO_UOP_MAP, page, PAGE, gpa, user_prot(f));
-	map_note(vm, page, gpa, user_prot(f));
+	stub_map(vm, page, gpa, user_prot(f));
 	fault_around(vm, page);
 	vm->user.fills++;
 	return 1;
@@ -641,7 +638,6 @@ static void resume(struct ab_vm *vm, const void *fx)
 		memcpy(pg->frame, fr, sizeof fr);
 		memcpy(pg->ops, u->q, u->nq * sizeof u->q[0]);
 		pg->nops = u->nq;
-		pg->err = 0;
 		pg->memfd = (uint32_t)vm->memfd;
 		s.rip = HO_US_BASE + HO_US_RESUME;
 		s.cs = HO_SEL_CS64;

@@ -26,7 +26,7 @@
 ho_ustub_start:
 /* HO_US_RESUME: prove the cookie, run ops[0..nops) of the op page, wipe
  * them, then iret to the guest frame of the op page.  A failing call
- * stops at int3 with its result in US_ERR. */
+ * stops at int3. */
 	cld
 	xorl %edi, %edi                 /* munmap(0, 0, cookie): refused, so */
 	xorl %esi, %esi                 /* a stop, unless the kernel side set */
@@ -63,13 +63,10 @@ ho_ustub_start:
 	jae 5f
 	incl %r12d
 	jmp 1b
-5:	movq %rax, US_ERR(%rbx)
-	movl %r12d, US_DONE(%rbx)
-	call wipe_cookie
-	int3
+5:	call wipe_cookie                /* a call failed: stop (the kernel */
+	int3                            /* side gives the guest #GP) */
 	hlt
-4:	movl %r12d, US_DONE(%rbx)
-	movl $0, US_NOPS(%rbx)
+4:	movl $0, US_NOPS(%rbx)
 	leaq US_OPS(%rbx), %rdi         /* the list held guest frame numbers */
 	movl $(HO_US_MAXOPS * OP_SIZE / 8), %ecx
 	xorl %eax, %eax
