@@ -10,6 +10,7 @@
  *   rw_targets.c branch targets and pinned bytes (what may not move)
  *   rw_plan.c    classify sensitive instructions, build trampolines
  *   rw_tables.c  rewrite address tables (Linux __ex_table) after moves
+ *   rw_bootargs.c boot arguments the image needs (.note.previrt)
  *   rw_write.c   write the rewritten image
  *   rw_report.c  JSON report and stderr summary
  *   rw_main.c    command line
@@ -170,6 +171,16 @@ void rw_count(const struct rw_image *img, struct rw_counts *c);
 
 /* rw_tables.c */
 int rw_tables_update(struct rw_image *img, const struct rw_plan *plan);
+
+/* rw_bootargs.c: PV_NOTE_ARGS_* fragments, "" when none. */
+struct rw_bootargs { char always[PV_NOTE_ARGS_MAX], backend[PV_NOTE_ARGS_MAX]; };
+/* What the rewritten image will need (1), or nothing (0: not Linux). */
+int rw_bootargs_make(const struct rw_image *img, const struct rw_plan *pl,
+		     struct rw_bootargs *a);
+/* Read the notes back: 1 found, 0 none, -1 malformed. */
+int rw_bootargs_read(const struct rw_image *img, struct rw_bootargs *a);
+/* Encode the notes into p (NULL: only measure); returns their size. */
+size_t rw_bootargs_notes(const struct rw_bootargs *a, uint8_t *p);
 
 /* rw_write.c */
 int rw_write(struct rw_image *img, struct rw_plan *plan, const char *out);

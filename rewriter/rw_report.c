@@ -59,6 +59,21 @@ static void json_segment(FILE *f, const struct rw_image *img)
 	fprintf(f, "  \"segment\": null,\n");
 }
 
+/* The boot arguments recorded in the image (rw_bootargs.c). */
+static void json_bootargs(FILE *f, const struct rw_image *img)
+{
+	struct rw_bootargs a;
+	if (rw_bootargs_read(img, &a) <= 0) {
+		fprintf(f, "  \"boot_args\": null,\n");
+		return;
+	}
+	fprintf(f, "  \"boot_args\": {\"always\": ");
+	json_str(f, a.always);
+	fprintf(f, ", \"backend\": ");
+	json_str(f, a.backend);
+	fprintf(f, "},\n");
+}
+
 static void json_unresolved(FILE *f, const struct rw_image *img)
 {
 	int first = 1;
@@ -106,6 +121,7 @@ int rw_report_json(const struct rw_image *img, const struct rw_counts *c,
 	fprintf(f, "},\n  \"windows\": %u,\n  \"bytes_added\": %u,\n",
 		c->windows, bytes_added);
 	json_segment(f, img);
+	json_bootargs(f, img);
 	json_kinds(f, c);
 	json_classes(f, c);
 	json_unresolved(f, img);

@@ -2,9 +2,10 @@
  * rw_write.c - write the rewritten image.  The input's bytes are kept at
  * their offsets (with the windows already patched by rw_plan.c); appended
  * after them: the new PT_LOAD segment (program header table, if it had to
- * move, then the trampoline code), the new site table, the extended
- * section name table and a new section header table with .previrt.text
- * (and .previrt.sites if the input had none).  The new segment keeps the
+ * move, then the trampoline code), the new site table, the boot-argument
+ * notes (rw_bootargs.c; a Linux image only), the extended section name
+ * table and a new section header table with .previrt.text, .previrt.sites
+ * if the input had none, and .note.previrt.  The new segment keeps the
  * code's virtual-to-physical offset (p_paddr = p_vaddr - offset).
  * Byte order: i386 ELF is little-endian, as is the host (checked at build
  * time below), so the Elf32 structs are copied as they are.
@@ -109,25 +110,32 @@ static int write_phdrs(struct rw_image *img, struct rw_out *o,
 	return 0;
 }
 
-/* Section name table with the new names appended; sets name offsets. */
+/* Section name table with the new names appended; names[] gets their
+ * offsets (RW_NAME_*). */
+enum { RW_NAME_TEXT, RW_NAME_SITES, RW_NAME_NOTE, RW_NNAMES };
 static size_t write_shstrtab(struct rw_image *img, struct rw_out *o,
-			     size_t at, uint32_t *text_name,
-			     uint32_t *sites_name, uint32_t *size)
+			     size_t at, uint32_t names[RW_NNAMES],
+			     uint32_t *size)
 {
+	static const char *const add[RW_NNAMES] =
+		{ RW_TEXT_NAME, PV_SITES_SECTION, PV_NOTE_SECTION };
 	const struct rw_scn *ss = img->shstrndx ? &img->scns[img->shstrndx - 1]
 						: NULL;
-	uint32_t old = ss ? ss->size : 0;
-	size_t tl = sizeof RW_TEXT_NAME, sl = sizeof PV_SITES_SECTION;
-	uint8_t *p = out_at(o, at, old + tl + sl + 1);
+	uint32_t old = ss ? ss->size : 0, len = old + 1;
+	for (unsigned i = 0; i < RW_NNAMES; i++)
+		len += strlen(add[i]) + 1;
+	uint8_t *p = out_at(o, at, len);
 	if (!p) return 0;
 	if (old) memcpy(p, img->buf + ss->off, old);
 	p[old] = 0;
-	*text_name = old + 1;
-	memcpy(p + old + 1, RW_TEXT_NAME, tl);
-	*sites_name = old + 1 + tl;
-	memcpy(p + old + 1 + tl, PV_SITES_SECTION, sl);
-	*size = old + 1 + tl + sl;
-	return at + *size;
+	uint32_t k = old + 1;
+	for (unsigned i = 0; i < RW_NNAMES; i++) {
+		names[i] = k;
+		memcpy(p + k, add[i], strlen(add[i]) + 1);
+		k += strlen(add[i]) + 1;
+	}
+	*size = len;
+	return at + len;
 }
 
 static Elf32_Shdr shdr_of(const struct rw_scn *s, uint32_t name)
@@ -137,16 +145,17 @@ static Elf32_Shdr shdr_of(const struct rw_scn *s, uint32_t name)
 }
 
 /* The section header table, old entries first (indices unchanged). */
+struct rw_layout { size_t text_off, sites_off, note_off, note_len, str_off; };
 static int write_shdrs(struct rw_image *img, struct rw_out *o,
-		       const struct rw_plan *pl, size_t text_off,
-		       size_t sites_off, size_t str_off)
+		       const struct rw_plan *pl, const struct rw_layout *l)
 {
-	uint32_t tname, sname, strsize;
-	size_t at = write_shstrtab(img, o, str_off, &tname, &sname, &strsize);
+	uint32_t names[RW_NNAMES], strsize;
+	size_t at = write_shstrtab(img, o, l->str_off, names, &strsize);
 	if (!at) return -1;
 	at = align_up(at, 4);
 	int new_sites = img->sites_scn < 0;
-	unsigned n = img->nscn + 1 + (pl->area.len ? 1 : 0) + new_sites;
+	unsigned n = img->nscn + 1 + (pl->area.len ? 1 : 0) + new_sites +
+		     (l->note_len ? 1 : 0);
 	Elf32_Shdr *sh = (Elf32_Shdr *)out_at(o, at, n * sizeof *sh);
 	if (!sh) return -1;
 	const Elf32_Shdr *old = (const Elf32_Shdr *)(img->buf + img->shoff);
@@ -157,21 +166,25 @@ static int write_shdrs(struct rw_image *img, struct rw_out *o,
 		sh[i] = shdr_of(&img->scns[i - 1], orig.sh_name);
 		sh[i].sh_info = orig.sh_info;
 	}
-	Elf32_Shdr sites = { sname, SHT_PROGBITS, 0, 0, sites_off,
+	Elf32_Shdr sites = { names[RW_NAME_SITES], SHT_PROGBITS, 0, 0,
+		l->sites_off,
 		pl->n_new_sites * sizeof(struct pv_site), 0, 0, PV_SITES_ALIGN,
 		sizeof(struct pv_site) };
 	unsigned k = img->nscn + 1;
 	if (new_sites) sh[k++] = sites;
 	else sh[img->sites_scn + 1] = (Elf32_Shdr){ sh[img->sites_scn + 1]
-		.sh_name, SHT_PROGBITS, 0, 0, sites_off, sites.sh_size,
+		.sh_name, SHT_PROGBITS, 0, 0, l->sites_off, sites.sh_size,
 		0, 0, PV_SITES_ALIGN, sh[img->sites_scn + 1].sh_entsize };
 	if (pl->area.len)
-		sh[k++] = (Elf32_Shdr){ tname, SHT_PROGBITS,
-			SHF_ALLOC | SHF_EXECINSTR, pl->area.vaddr, text_off,
+		sh[k++] = (Elf32_Shdr){ names[RW_NAME_TEXT], SHT_PROGBITS,
+			SHF_ALLOC | SHF_EXECINSTR, pl->area.vaddr, l->text_off,
 			pl->area.len, 0, 0, 16, 0 };
+	if (l->note_len)
+		sh[k++] = (Elf32_Shdr){ names[RW_NAME_NOTE], SHT_NOTE, 0, 0,
+			l->note_off, l->note_len, 0, 0, 4, 0 };
 	unsigned strndx = img->shstrndx;
 	if (!strndx) return -1;
-	sh[strndx].sh_offset = str_off;
+	sh[strndx].sh_offset = l->str_off;
 	sh[strndx].sh_size = strsize;
 	Elf32_Ehdr *eh = (Elf32_Ehdr *)o->buf;
 	eh->e_shoff = at;
@@ -220,12 +233,20 @@ int rw_write(struct rw_image *img, struct rw_plan *pl, const char *path)
 	} else {
 		next = align_up(img->size, 4);
 	}
-	size_t sites_off = align_up(next, 4);
+	struct rw_layout l = { .text_off = seg + RW_HDR_RESERVE,
+			       .sites_off = align_up(next, 4) };
 	size_t slen = pl->n_new_sites * sizeof(struct pv_site);
-	uint8_t *sp = out_at(&o, sites_off, slen);
+	uint8_t *sp = out_at(&o, l.sites_off, slen);
 	if (sp && slen) memcpy(sp, pl->new_sites, slen);
-	if (r < 0 || !sp || write_shdrs(img, &o, pl, seg + RW_HDR_RESERVE, sites_off,
-					sites_off + slen) < 0) {
+	struct rw_bootargs ba;
+	l.note_off = align_up(l.sites_off + slen, 4);
+	if (!rw_scn_named(img, PV_NOTE_SECTION) &&
+	    rw_bootargs_make(img, pl, &ba) > 0)
+		l.note_len = rw_bootargs_notes(&ba, NULL);
+	uint8_t *np = out_at(&o, l.note_off, l.note_len);
+	if (np && l.note_len) rw_bootargs_notes(&ba, np);
+	l.str_off = l.note_off + l.note_len;
+	if (r < 0 || !sp || !np || write_shdrs(img, &o, pl, &l) < 0) {
 		free(o.buf);
 		return rw_err(img, "out of memory writing %s", path);
 	}

@@ -128,55 +128,94 @@ static int pr_check_file(const char *path)
 	return 0;
 }
 
+/* The note area [off, off+size) of d, or NULL when not wholly inside. */
+static const uint8_t *pr_area(const uint8_t *d, size_t n, uint32_t off,
+			      uint32_t size)
+{
+	return off <= n && size <= n - off ? d + off : NULL;
+}
+
 /* Find a note of type 18 named "Xen" in the PT_NOTE segments (program
  * headers wholly inside the file; 64-bit sums: phoff near 4 GiB wrapped). */
-static int pr_has_pvh_note(const unsigned char *d, size_t n)
+static int pr_has_pvh_note(const uint8_t *d, size_t n)
 {
-	uint32_t phoff, i, off, end;
-	uint16_t phnum;
+	uint32_t phoff = pv_le32(d + 28), phnum = d[44] | d[45] << 8;
 
-	memcpy(&phoff, d + 28, 4);
-	memcpy(&phnum, d + 44, 2);
-	for (i = 0; i < phnum && (uint64_t)phoff + (uint64_t)(i + 1) * 32 <= n;
-	     i++) {
-		const unsigned char *ph = d + phoff + i * 32;
-		uint32_t type, poff, psz;
-		memcpy(&type, ph, 4);
-		memcpy(&poff, ph + 4, 4);
-		memcpy(&psz, ph + 16, 4);
-		if (type != 4 || poff > n || psz > n - poff)
+	for (uint32_t i = 0; i < phnum &&
+	     (uint64_t)phoff + (uint64_t)(i + 1) * 32 <= n; i++) {
+		const uint8_t *ph = d + phoff + i * 32;
+		uint32_t size = pv_le32(ph + 16), pos = 0;
+		const uint8_t *a = pr_area(d, n, pv_le32(ph + 4), size);
+		struct pv_note nt;
+		if (pv_le32(ph) != 4 || !a)
 			continue;
-		for (off = poff, end = poff + psz; off + 12 <= end;) {
-			uint32_t nsz, dsz, ntype;
-			memcpy(&nsz, d + off, 4);
-			memcpy(&dsz, d + off + 4, 4);
-			memcpy(&ntype, d + off + 8, 4);
-			if (nsz > psz || dsz > psz)
-				break;
-			if (ntype == 18 && nsz == 4 && off + 16 <= end &&
-			    memcmp(d + off + 12, "Xen", 4) == 0)
+		while (pv_note_next(a, size, &pos, &nt))
+			if (nt.type == 18 && nt.descsz >= 4 &&
+			    pv_note_owner(&nt, "Xen"))
 				return 1;
-			off += 12 + ((nsz + 3) & ~3u) + ((dsz + 3) & ~3u);
+	}
+	return 0;
+}
+
+/* The PV_NOTE_ARGS_ALWAYS fragment of the image's PV_NOTE_SECTION into
+ * out (left "" when there is none); -1 when the note is malformed. */
+static int pr_image_args(const uint8_t *d, size_t n, char *out)
+{
+	uint32_t shoff = pv_le32(d + 32), shnum = d[48] | d[49] << 8,
+		 strndx = d[50] | d[51] << 8;
+	const uint8_t *strs;
+	static const char want[] = PV_NOTE_SECTION;
+
+	if (!shnum || strndx >= shnum || (uint64_t)shoff + shnum * 40ull > n)
+		return 0;
+	strs = d + shoff + strndx * 40;
+	uint32_t str_off = pv_le32(strs + 16), str_size = pv_le32(strs + 20);
+	if (!pr_area(d, n, str_off, str_size))
+		return 0;
+	for (uint32_t i = 0; i < shnum; i++) {
+		const uint8_t *sh = d + shoff + i * 40, *a;
+		uint32_t name = pv_le32(sh), size = pv_le32(sh + 20), pos = 0;
+		struct pv_note nt;
+		if (name >= str_size || str_size - name < sizeof want ||
+		    memcmp(d + str_off + name, want, sizeof want))
+			continue;
+		if (!(a = pr_area(d, n, pv_le32(sh + 16), size)))
+			return -1;
+		while (pv_note_next(a, size, &pos, &nt)) {
+			if (nt.type != PV_NOTE_ARGS_ALWAYS ||
+			    !pv_note_owner(&nt, PV_NOTE_NAME))
+				continue;
+			if (!pv_note_args_ok(&nt))
+				return -1;
+			memcpy(out, nt.desc, nt.descsz);
 		}
 	}
 	return 0;
 }
 
-int pr_check_pvh_image(const char *path)
+int pr_read_image(const char *path, char *args)
 {
 	FILE *f = fopen(path, "rb");
-	unsigned char *buf = NULL;
+	uint8_t *buf = NULL;
 	long n = -1;
-	int ok = 0;
+	int ok = 0, bad_note = 0;
 
+	args[0] = 0;
 	if (f && fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 52 &&
 	    n < (1L << 30) && fseek(f, 0, SEEK_SET) == 0 &&
 	    (buf = malloc((size_t)n)) && fread(buf, 1, (size_t)n, f) == (size_t)n)
 		ok = memcmp(buf, "\177ELF\1\1", 6) == 0 && buf[18] == 3 &&
 			pr_has_pvh_note(buf, (size_t)n);
+	if (ok && pr_image_args(buf, (size_t)n, args) < 0)
+		ok = 0, bad_note = 1;
 	if (!f)
 		fprintf(stderr, "previrt-run: cannot open %s: %s\n", path,
 			strerror(errno));
+	else if (bad_note)
+		fprintf(stderr, "previrt-run: %s: section " PV_NOTE_SECTION
+			" is outside the file or its boot arguments are not "
+			"one string of at most %d bytes\n", path,
+			PV_NOTE_ARGS_MAX);
 	else if (!ok)
 		fprintf(stderr, "previrt-run: %s: not an i386 ELF image with a "
 			"PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY)\n", path);
@@ -262,7 +301,8 @@ int main(int argc, char **argv)
 		return pr_die("need --backend=NAME (see --help)", NULL);
 	if (!(b = pr_find_backend(bname)))
 		return pr_die("unknown backend", bname);
-	if (pr_check_file(o.image) < 0 || pr_check_pvh_image(o.image) < 0)
+	if (pr_check_file(o.image) < 0 ||
+	    pr_read_image(o.image, o.image_args) < 0)
 		return PR_EXIT_USAGE;
 	for (i = 0; i < o.nmodules; i++)
 		if (pr_check_file(o.modules[i]) < 0)

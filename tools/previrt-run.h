@@ -14,6 +14,7 @@
 #define PREVIRT_RUN_H
 
 #include <stddef.h>
+#include "previrt/sites.h"
 
 #define PR_MAX_MODULES 8
 #define PR_MAX_QEMU_ARGS 8
@@ -38,6 +39,13 @@ struct pr_opts {
 						QEMU's command line by the
 						QEMU-based backends */
 	int nqemu_args;
+	char image_args[PV_NOTE_ARGS_MAX];   /* the image's boot arguments for
+						every boot (its .note.previrt
+						ALWAYS fragment, "" if none):
+						the native backend puts them
+						before append; the previrt
+						backends' loader does that
+						itself */
 };
 
 /* A backend runs the guest with its serial console on stdout and returns
@@ -98,7 +106,9 @@ const char *pr_sibling(const char *rel, int mode, const char *fallback,
 		       char *buf, size_t n);
 
 /* previrt-run.c: 0 if path is an ELF32 i386 executable with a Xen PVH
- * entry note (XEN_ELFNOTE_PHYS32_ENTRY); else a message and -1. */
-int pr_check_pvh_image(const char *path);
+ * entry note (XEN_ELFNOTE_PHYS32_ENTRY) and, if it has boot-argument
+ * notes, well-formed ones (the ALWAYS fragment into args, which holds
+ * PV_NOTE_ARGS_MAX bytes); else a message and -1. */
+int pr_read_image(const char *path, char *args);
 
 #endif

@@ -104,22 +104,14 @@ static int load_segment(struct ab_vcpu *v, const struct elf *e,
 /* Scan one note area for the Xen PHYS32_ENTRY note. */
 static int find_entry_note(const uint8_t *p, uint32_t size, uint32_t *entry)
 {
+	struct pv_note n;
 	uint32_t pos = 0;
-	while (pos + 12 <= size) {
-		uint32_t nsz, dsz, type;
-		ab_memcpy(&nsz, p + pos, 4);
-		ab_memcpy(&dsz, p + pos + 4, 4);
-		ab_memcpy(&type, p + pos + 8, 4);
-		uint32_t name = pos + 12, desc = name + ((nsz + 3) & ~3u);
-		if (nsz > size || dsz > size || desc + dsz > size)
-			return 0;
-		if (type == XEN_ELFNOTE_PHYS32_ENTRY && nsz == 4 &&
-		    !ab_memcmp(p + name, "Xen", 4) && dsz >= 4) {
-			ab_memcpy(entry, p + desc, 4);
+	while (pv_note_next(p, size, &pos, &n))
+		if (n.type == XEN_ELFNOTE_PHYS32_ENTRY && n.descsz >= 4 &&
+		    pv_note_owner(&n, "Xen")) {
+			ab_memcpy(entry, n.desc, 4);
 			return 1;
 		}
-		pos = desc + ((dsz + 3) & ~3u);
-	}
 	return 0;
 }
 
@@ -226,6 +218,51 @@ static int read_sites(struct ab_vcpu *v, const struct elf *e)
 	return 0;
 }
 
+/* The image's boot-argument fragments (PV_NOTE_SECTION): ALWAYS, then
+ * BACKEND, space-separated, into v->img.boot_args. */
+static int read_boot_args(struct ab_vcpu *v, const struct elf *e)
+{
+	const struct e32_shdr *sh = find_section(e, PV_NOTE_SECTION);
+	char *out = v->img.boot_args;
+	if (!sh)
+		return 0;
+	if (!in_file(e, sh->offset, sh->size))
+		return fail(v, PV_NOTE_SECTION ": %u bytes at offset 0x%x "
+			    "outside the file", sh->size, sh->offset);
+	for (uint32_t type = PV_NOTE_ARGS_ALWAYS; type <= PV_NOTE_ARGS_BACKEND;
+	     type++) {
+		struct pv_note n;
+		uint32_t pos = 0;
+		while (pv_note_next(e->p + sh->offset, sh->size, &pos, &n)) {
+			if (n.type != type || !pv_note_owner(&n, PV_NOTE_NAME))
+				continue;
+			size_t used = ab_strlen(out);
+			if (!pv_note_args_ok(&n))
+				return fail(v, PV_NOTE_SECTION ": note type %u "
+					    "is not one string of at most %u "
+					    "bytes", type, PV_NOTE_ARGS_MAX);
+			if (used)
+				out[used++] = ' ';
+			ab_memcpy(out + used, n.desc, n.descsz);
+		}
+	}
+	return 0;
+}
+
+/* The pages of the rewriter's trampoline segment, for the memory map. */
+static void read_tramp(struct ab_vcpu *v, const struct elf *e)
+{
+	const struct e32_shdr *sh = find_section(e, ".previrt.text");
+	if (!sh || !sh->size || sh->addr < v->img.phys_offset)
+		return;
+	uint32_t lo = sh->addr - v->img.phys_offset;
+	if ((uint64_t)lo + sh->size > v->img.end_paddr)
+		return;                        /* not loaded: nothing to keep */
+	uint32_t hi = (lo + sh->size + 0xfff) & ~0xfffu;
+	v->img.tramp_paddr = lo & ~0xfffu;
+	v->img.tramp_size = hi - v->img.tramp_paddr;
+}
+
 int ab_load_elf(struct ab_vcpu *v, const void *data, size_t size)
 {
 	struct elf e = { data, size, NULL };
@@ -247,6 +284,11 @@ int ab_load_elf(struct ab_vcpu *v, const void *data, size_t size)
 	if (!found)
 		return fail(v, "no PVH entry note (Xen, type 18): not a PVH "
 			    "kernel", 0, 0);
+	if (!e.eh->shnum)
+		return 0;
+	read_tramp(v, &e);
+	if (read_boot_args(v, &e) < 0)
+		return -1;
 	return read_sites(v, &e);
 }
 
@@ -258,19 +300,33 @@ int ab_load_elf(struct ab_vcpu *v, const void *data, size_t size)
 #define AB_CMDLINE_MAX 0x800u
 #define AB_MAX_MODS   (0x700u / sizeof(struct hvm_modlist_entry))
 
+/* RAM below the EBDA and from 1 MiB up, the ROM hole reserved, and so is
+ * the trampoline segment (it holds code: a guest that honours the map
+ * never hands it out). */
 static int put_memmap(struct ab_vcpu *v, uint32_t mem, struct hvm_start_info *si)
 {
-	struct hvm_memmap_table_entry m[3] = {
+	struct hvm_memmap_table_entry m[5] = {
 		{ 0, 0x9f000, XEN_HVM_MEMMAP_TYPE_RAM, 0 },
 		{ 0x9f000, 0x100000 - 0x9f000, XEN_HVM_MEMMAP_TYPE_RESERVED, 0 },
-		{ 0x100000, mem - 0x100000, XEN_HVM_MEMMAP_TYPE_RAM, 0 },
 	};
-	void *p = ab_backend_gpa(v->vm, AB_MEMMAP_PA, sizeof m);
+	uint32_t n = 2, lo = v->img.tramp_paddr, hi = lo + v->img.tramp_size;
+	if (v->img.tramp_size && lo >= 0x100000 && hi <= mem) {
+		m[n++] = (struct hvm_memmap_table_entry){ 0x100000,
+			lo - 0x100000, XEN_HVM_MEMMAP_TYPE_RAM, 0 };
+		m[n++] = (struct hvm_memmap_table_entry){ lo, hi - lo,
+			XEN_HVM_MEMMAP_TYPE_RESERVED, 0 };
+		m[n++] = (struct hvm_memmap_table_entry){ hi, mem - hi,
+			XEN_HVM_MEMMAP_TYPE_RAM, 0 };
+	} else {
+		m[n++] = (struct hvm_memmap_table_entry){ 0x100000,
+			mem - 0x100000, XEN_HVM_MEMMAP_TYPE_RAM, 0 };
+	}
+	void *p = ab_backend_gpa(v->vm, AB_MEMMAP_PA, n * sizeof *m);
 	if (!p)
 		return fail(v, "guest RAM too small for the memory map", 0, 0);
-	ab_memcpy(p, m, sizeof m);
+	ab_memcpy(p, m, n * sizeof *m);
 	si->memmap_paddr = AB_MEMMAP_PA;
-	si->memmap_entries = 3;
+	si->memmap_entries = n;
 	return 0;
 }
 
@@ -283,6 +339,26 @@ static uint32_t put_string(struct ab_vcpu *v, uint32_t pa, const char *s,
 		return 0;
 	ab_memcpy(p, s ? s : "", n);
 	return n;
+}
+
+/* The image's boot arguments, a space, the user's (AB_CMDLINE_MAX bytes
+ * at most, with the NUL). */
+static int put_cmdline(struct ab_vcpu *v, const char *user)
+{
+	uint32_t a = (uint32_t)ab_strlen(v->img.boot_args);
+	uint32_t u = (uint32_t)ab_strlen(user ? user : "");
+	uint32_t n = a + (a && u) + u + 1;
+	char *p = n <= AB_CMDLINE_MAX ? ab_backend_gpa(v->vm, AB_CMDLINE_PA, n)
+				      : NULL;
+	if (!p)
+		return fail(v, "command line of %u bytes (with the image's "
+			    "boot arguments) longer than %u", n - 1,
+			    AB_CMDLINE_MAX - 1);
+	ab_memcpy(p, v->img.boot_args, a);
+	if (a && u)
+		p[a++] = ' ';
+	ab_memcpy(p + a, user ? user : "", u + 1);
+	return 0;
 }
 
 /* Modules (and their command lines) go page-aligned after the kernel. */
@@ -331,9 +407,8 @@ int ab_load_start(struct ab_vcpu *v, uint32_t mem, const char *cmdline,
 				       .version = 1 };
 	if (put_memmap(v, mem, si) < 0 || put_modules(v, mods, nmods, si) < 0)
 		return -1;
-	if (!put_string(v, AB_CMDLINE_PA, cmdline, AB_CMDLINE_MAX))
-		return fail(v, "command line longer than %u bytes",
-			    AB_CMDLINE_MAX - 1, 0);
+	if (put_cmdline(v, cmdline) < 0)
+		return -1;
 	si->cmdline_paddr = AB_CMDLINE_PA;
 	/* PVH: 32-bit protected mode, paging off, flat segments, IF clear,
 	 * %ebx = start info.  Selectors as QEMU's PVH boot uses them.  PVH

@@ -1,16 +1,6 @@
 # common.sh - shell functions shared by run-linux.sh (native boot) and
-# run-backend.sh (previrt backends): the memmap= reservation of the
-# rewriter's trampoline segment, the benchmark initramfs, the BENCH
+# run-backend.sh (previrt backends): the benchmark initramfs, the BENCH
 # count.  Runs: host; sourced (". common.sh"), not executed.
-
-# memmap=SIZE$PADDR for the trampoline segment in OUTDIR's rewriter
-# report, or nothing when the rewriter made no segment.
-linux_reserve() {
-	python3 -c 'import json, sys
-s = json.load(open(sys.argv[1]))["segment"]
-print("memmap=%dK$%s" % ((s["size"] + 4095) // 4096 * 4, s["paddr"]) if s else "")' \
-		"$1/linux-report.json"
-}
 
 # OUTDIR/initramfs.cpio: /init (init.c) plus the benchmark programs and
 # helpers given as arguments (mkcpio.py).

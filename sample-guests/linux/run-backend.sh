@@ -9,9 +9,9 @@
 #                       BENCH_PROG... [--helpers HELPER...]
 #   OUTDIR is shared with rw-linux (build-linux.sh does nothing when the
 #   kernel is up to date); the log goes to OUTDIR/linux-BACKEND.log.
-# Boot line: memmap= reserves the rewriter's trampoline segment (from the
-# report); reservetop=64M keeps Linux's fixmap below the wedge at
-# 0xFC000000 (docs/backend-interface.md), which every backend owns.
+# Boot line: only the user's; the loader adds the image's own boot
+# arguments (.note.previrt: memmap= for the trampoline segment,
+# reservetop= for the runtime's wedge).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/common.sh"
@@ -22,14 +22,13 @@ sh "$here/build-linux.sh" "$out" "$pass"
 # The same files, by the same commands, as run-linux.sh (rw-linux).
 img=$out/vmlinux.rw
 "$rw" "$out/obj/vmlinux" -o "$img" --check --report "$out/linux-report.json" >/dev/null
-reserve=$(linux_reserve "$out")
 linux_initramfs "$out" "$@"
 log=$out/linux-$backend.log
-echo "run-backend: booting $img on $backend ($reserve reservetop=64M)"
+echo "run-backend: booting $img on $backend"
 rc=0
 timeout 900 "$run" --backend="$backend" "$img" \
 	--module "$out/initramfs.cpio" --timeout 800 \
-	--append "console=ttyS0 panic=-1 $reserve reservetop=64M" \
+	--append "console=ttyS0 panic=-1" \
 	> "$log" 2>&1 || rc=$?
 grep -E '^(BENCH|previrt-linux-init)' "$log" || true
 want=$(linux_want "$@")

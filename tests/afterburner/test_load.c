@@ -145,6 +145,94 @@ Test(load, start_info)
 	cr_assert(!ab_vcpu_if(&fb_vcpu));
 }
 
+/* build() plus .previrt.text (0xC0101000, 16 bytes: inside the PT_LOAD)
+ * and a .note.previrt @0x800 holding the given notes; 5 section headers
+ * @0x700. */
+static size_t build_with_notes(const uint8_t *notes, uint32_t len)
+{
+	build(good, 3);
+	memcpy(img + 0x51a, ".previrt.text\0.note.previrt", 28);
+	Elf32_Shdr *sh = (Elf32_Shdr *)(img + 0x700);
+	memcpy(sh, img + 0x600, 3 * 40);
+	sh[2].sh_size = 26 + 28;
+	sh[3] = (Elf32_Shdr){ .sh_name = 26, .sh_type = SHT_PROGBITS,
+		.sh_flags = SHF_ALLOC | SHF_EXECINSTR, .sh_addr = 0xC0101000,
+		.sh_offset = 0x200, .sh_size = 16 };
+	sh[4] = (Elf32_Shdr){ .sh_name = 40, .sh_type = SHT_NOTE,
+		.sh_offset = 0x800, .sh_size = len, .sh_addralign = 4 };
+	memcpy(img + 0x800, notes, len);
+	Elf32_Ehdr *eh = (Elf32_Ehdr *)img;
+	eh->e_shoff = 0x700;
+	eh->e_shnum = 5;
+	return 0x800 + len;
+}
+
+/* One "previrt" note of type t with string s (NUL included) at p. */
+static uint32_t put_note(uint8_t *p, uint32_t t, const char *s, uint32_t dl)
+{
+	uint32_t hdr[3] = { 8, dl, t };
+	memcpy(p, hdr, 12);
+	memcpy(p + 12, "previrt", 8);
+	memcpy(p + 20, s, dl);
+	return 20 + ((dl + 3) & ~3u);
+}
+
+/* The image's boot arguments go before the user's; its trampoline
+ * segment is reserved in the memory map. */
+Test(load, boot_args_and_tramp_reserved)
+{
+	uint8_t notes[128] = { 0 };
+	uint32_t n = put_note(notes, PV_NOTE_ARGS_BACKEND, "reservetop=64M", 15);
+	n += put_note(notes + n, PV_NOTE_ARGS_ALWAYS, "memmap=4K$0x101000", 19);
+	size_t size = build_with_notes(notes, n);
+	struct ab_regs r;
+	cr_assert_eq(ab_load_elf(&fb_vcpu, img, size), 0, "%s", fb_vcpu.err);
+	cr_assert_str_eq(fb_vcpu.img.boot_args,
+			 "memmap=4K$0x101000 reservetop=64M");
+	cr_assert_eq(ab_load_start(&fb_vcpu, FB_MEM, "console=ttyS0", NULL, 0,
+				   &r), 0, "%s", fb_vcpu.err);
+	struct hvm_start_info *si = (void *)(fb_vm.ram + r.ebx);
+	cr_assert_str_eq((char *)fb_vm.ram + si->cmdline_paddr,
+			 "memmap=4K$0x101000 reservetop=64M console=ttyS0");
+	cr_assert_eq(si->memmap_entries, 5);
+	struct hvm_memmap_table_entry *mm = (void *)(fb_vm.ram + si->memmap_paddr);
+	cr_assert_eq(mm[3].addr, 0x101000);
+	cr_assert_eq(mm[3].size, 0x1000);
+	cr_assert_eq(mm[3].type, XEN_HVM_MEMMAP_TYPE_RESERVED);
+	cr_assert_eq(mm[2].addr + mm[2].size, 0x101000);
+	cr_assert_eq(mm[4].addr, 0x102000);
+	cr_assert_eq(mm[4].addr + mm[4].size, FB_MEM);
+}
+
+/* A fragment that is not one string, or a command line that no longer
+ * fits with the image's arguments, is refused with a message. */
+Test(load, bad_boot_args_refused)
+{
+	uint8_t notes[512] = { 0 };
+	put_note(notes, PV_NOTE_ARGS_ALWAYS, "memmap=4K", 9);  /* no NUL */
+	size_t size = build_with_notes(notes, 32);
+	cr_assert_eq(ab_load_elf(&fb_vcpu, img, size), -1);
+	cr_assert(strstr(fb_vcpu.err, ".note.previrt"), "%s", fb_vcpu.err);
+
+	char big[PV_NOTE_ARGS_MAX + 8];
+	memset(big, 'a', sizeof big);
+	big[sizeof big - 1] = 0;
+	fb_reset();
+	size = build_with_notes(notes, put_note(notes, PV_NOTE_ARGS_ALWAYS,
+						big, sizeof big));
+	cr_assert_eq(ab_load_elf(&fb_vcpu, img, size), -1, "too long");
+
+	static char line[0x800];
+	struct ab_regs r;
+	memset(line, 'x', sizeof line - 8);
+	fb_reset();
+	size = build_with_notes(notes, put_note(notes, PV_NOTE_ARGS_ALWAYS,
+						"memmap=4K$0x101000", 19));
+	cr_assert_eq(ab_load_elf(&fb_vcpu, img, size), 0, "%s", fb_vcpu.err);
+	cr_assert_eq(ab_load_start(&fb_vcpu, FB_MEM, line, NULL, 0, &r), -1);
+	cr_assert(strstr(fb_vcpu.err, "command line"), "%s", fb_vcpu.err);
+}
+
 /* Random corruption of a valid image: the loader and patcher must answer
  * 0 or -1 with a message, never crash or write outside guest RAM. */
 Test(load, corrupted_images_never_crash)

@@ -234,14 +234,43 @@ def check_bad(a):
                "bad image: %s changed although its padding is a target" % f)
 
 
+def check_boot_args(a):
+    """A Linux image (its "Linux" note) gets the boot arguments it needs
+    recorded in .note.previrt: memmap= over the trampoline segment's pages,
+    reservetop= for the wedge; any other image gets none."""
+    rep = os.path.join(a.outdir, "e2e.json")
+    expect(json.load(open(rep)).get("boot_args", 0) is None,
+           "a non-Linux image got boot arguments")
+    out = os.path.join(a.outdir, "e2e-linux.rw.elf")
+    rep = os.path.join(a.outdir, "e2e-linux.json")
+    p = run([a.rewriter, a.linux, "-o", out, "--check", "--report", rep])
+    expect(p.returncode == 0, "linux image: exit %d: %s"
+           % (p.returncode, p.stderr.strip()))
+    if p.returncode:
+        return
+    r = json.load(open(rep))
+    seg, args = r["segment"], r.get("boot_args") or {}
+    lo = int(seg["paddr"], 16) & ~0xfff
+    hi = (int(seg["paddr"], 16) + seg["size"] + 0xfff) & ~0xfff
+    want = "memmap=%dK$0x%x" % ((hi - lo) >> 10, lo)
+    expect(args.get("always") == want and
+           args.get("backend") == "reservetop=64M",
+           "linux image: boot_args %s, want always %s" % (args, want))
+    notes = run([a.readelf, "-nW", out]).stdout
+    expect(len(re.findall(r"^\s+previrt\s", notes, re.M)) == 2,
+           "linux image: want 2 previrt notes in .note.previrt:\n" + notes)
+
+
 def main():
     ap = argparse.ArgumentParser()
-    for k in ("rewriter", "objdump", "readelf", "good", "bad", "outdir"):
+    for k in ("rewriter", "objdump", "readelf", "good", "bad", "linux",
+              "outdir"):
         ap.add_argument("--" + k, required=True)
     a = ap.parse_args()
     os.makedirs(a.outdir, exist_ok=True)
     check_good(a)
     check_bad(a)
+    check_boot_args(a)
     for p in problems:
         print("check-e2e: " + p)
     print("check-e2e: %s" % ("FAIL" if problems else "PASS"))

@@ -166,3 +166,14 @@ gdt_desc:
 	.byte	8, 1, 0, 1		/* len 8, insn_len 1, cli, pass */
 	.long	0			/* a tombstone */
 	.byte	5, 1, 0, 1
+
+#ifdef LINUX_NOTE
+	/* As Linux's vmlinux carries (ELFNOTE "Linux"): the rewriter then
+	 * records the boot arguments a Linux image needs (.note.previrt). */
+	.section .note.Linux, "", @note
+	.p2align 2
+	.long	6, 4, 0x100
+	.asciz	"Linux"
+	.p2align 2
+	.long	0
+#endif

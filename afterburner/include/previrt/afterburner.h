@@ -49,6 +49,9 @@ struct ab_image {
 	uint32_t end_paddr;       /* first byte above the loaded segments */
 	uint32_t nsites;
 	struct ab_site *sites;    /* sorted by addr, from ab_backend_alloc */
+	uint32_t tramp_paddr, tramp_size; /* .previrt.text's pages, or 0 */
+	char boot_args[2 * PV_NOTE_ARGS_MAX]; /* the image's PV_NOTE_ARGS_*
+				     fragments, put before the user's */
 };
 
 /* ---- the virtual CPU (vcpu.c) --------------------------------------- */
@@ -185,7 +188,9 @@ void ab_emu_cpuid(struct ab_vcpu *v, uint32_t leaf, uint32_t sub,
  * table into v->img.  0, or -1 with v->err set. */
 int ab_load_elf(struct ab_vcpu *v, const void *elf, size_t size);
 /* Build hvm_start_info (memmap, cmdline, modules) in low guest memory and
- * the initial register state.  0 or -1 with v->err. */
+ * the initial register state.  The memory map reserves the trampoline
+ * segment; the command line is the image's boot arguments (its
+ * .note.previrt), then cmdline.  0 or -1 with v->err. */
 #define AB_START_INFO_PA 0x6000u   /* scratch stack: the page below */
 int ab_load_start(struct ab_vcpu *v, uint32_t mem_size, const char *cmdline,
 		  const struct ab_module *mods, unsigned nmods,

@@ -53,6 +53,74 @@ struct pv_site {
 	uint8_t  origin;    /* enum pv_origin */
 };
 
+/*
+ * Boot arguments an image needs, recorded by the rewriter for a kernel that
+ * must be told how previrt uses memory (today: Linux, docs/site-abi.md).
+ * A non-allocated SHT_NOTE section PV_NOTE_SECTION holds ELF notes named
+ * PV_NOTE_NAME; each desc is one NUL-terminated command-line fragment of
+ * at most PV_NOTE_ARGS_MAX bytes with the NUL.  previrt-run puts the
+ * ALWAYS fragment on a native boot's command line; the afterburner's
+ * loader puts both before the user's arguments on a backend.
+ */
+#define PV_NOTE_SECTION      ".note.previrt"
+#define PV_NOTE_NAME         "previrt"
+#define PV_NOTE_ARGS_ALWAYS  1    /* every boot, native too */
+#define PV_NOTE_ARGS_BACKEND 2    /* only under a previrt backend */
+#define PV_NOTE_ARGS_MAX     128
+
+/* One ELF note of a note area (SHT_NOTE section or PT_NOTE segment). */
+struct pv_note {
+	uint32_t namesz, descsz, type;
+	const uint8_t *name, *desc;
+};
+
+static inline uint32_t pv_le32(const uint8_t *p)
+{
+	return p[0] | p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* The note at *pos of the area [p, p+size), and advance *pos past it; 0 at
+ * the end or when a note's sizes run out of the area. */
+static inline int pv_note_next(const uint8_t *p, uint32_t size,
+			       uint32_t *pos, struct pv_note *n)
+{
+	uint32_t at = *pos;
+	if (size < 12 || at > size - 12)
+		return 0;
+	n->namesz = pv_le32(p + at);
+	n->descsz = pv_le32(p + at + 4);
+	n->type = pv_le32(p + at + 8);
+	uint64_t name = at + 12ull, desc = name + ((n->namesz + 3ull) & ~3ull);
+	uint64_t end = desc + ((n->descsz + 3ull) & ~3ull);
+	if (desc + n->descsz > size)
+		return 0;
+	n->name = p + name;
+	n->desc = p + desc;
+	*pos = end > size ? size : (uint32_t)end;
+	return 1;
+}
+
+/* Is the note's owner exactly the string owner? */
+static inline int pv_note_owner(const struct pv_note *n, const char *owner)
+{
+	uint32_t i = 0;
+	for (; owner[i]; i++)
+		if (i >= n->namesz || n->name[i] != (uint8_t)owner[i])
+			return 0;
+	return n->namesz == i + 1 && n->name[i] == 0;
+}
+
+/* Is the note's desc one NUL-terminated string a PV_NOTE_ARGS_* may be? */
+static inline int pv_note_args_ok(const struct pv_note *n)
+{
+	if (!n->descsz || n->descsz > PV_NOTE_ARGS_MAX)
+		return 0;
+	for (uint32_t i = 0; i + 1 < n->descsz; i++)
+		if (!n->desc[i])
+			return 0;
+	return n->desc[n->descsz - 1] == 0;
+}
+
 struct pv_class_info {
 	const char *name;
 	uint8_t group;      /* enum pv_group */
