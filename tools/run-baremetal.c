@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "previrt-run.h"
@@ -46,6 +47,18 @@ static int bm_stopped(int status)
 {
 	return status == BM_PANIC || status == BM_STOPPED ||
 	       status == BM_KILLED;
+}
+
+/* MiB the image and modules take in the machine, each page-rounded. */
+static unsigned long long bm_modules_mib(const struct pr_opts *o)
+{
+	unsigned long long bytes = 0;
+	struct stat st;
+
+	for (int i = -1; i < o->nmodules; i++)
+		if (stat(i < 0 ? o->image : o->modules[i], &st) == 0)
+			bytes += ((unsigned long long)st.st_size + 4095) & ~4095ull;
+	return (bytes + (1 << 20) - 1) >> 20;
 }
 
 /* Guest RAM in MiB from --mem SIZE (QEMU's syntax: N, NM, NG; NK if a
@@ -95,9 +108,13 @@ int pr_run_baremetal(const struct pr_opts *o)
 			"contain ',' or ' '\n");
 		return PR_EXIT_USAGE;
 	}
-	/* The machine holds the monitor's 16 MiB (image, modules, page
-	 * pool) below the guest's RAM. */
-	snprintf(qmem, sizeof(qmem), "%u", BM_MONITOR_MIB + mib);
+	/* The machine holds the monitor's 16 MiB (image, page pool) below
+	 * the guest's RAM, and the modules: where QEMU puts them (after the
+	 * monitor) when they fit below the pool, else the monitor moves them
+	 * above guest RAM and above where they were (main.c). */
+	unsigned long long mods = bm_modules_mib(o), low = BM_MONITOR_MIB + mib;
+	snprintf(qmem, sizeof(qmem), "%llu",
+		 (low > mods + 8 ? low : mods + 8) + mods + 4);
 	snprintf(append, sizeof(append), "%s%sbm.mem=%u%s",
 		 o->append ? o->append : "", o->append ? " " : "", mib,
 		 o->stats ? " bm.stats" : "");

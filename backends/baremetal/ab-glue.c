@@ -33,7 +33,7 @@ static unsigned guest_modules(struct bm_boot *b, struct ab_module *m)
 {
 	unsigned n = 0;
 	for (unsigned i = 1; i < b->nmods; i++, n++) {
-		m[n].data = BM_P2V(b->mods[i].pa);
+		m[n].data = (const void *)(uintptr_t)b->mods[i].pa;
 		m[n].size = b->mods[i].len;
 		m[n].cmdline = module_args(b->mods[i].name);
 	}
@@ -90,7 +90,8 @@ void bm_guest_load(struct ab_vm *vm, struct bm_boot *b, struct ab_regs *r)
 	struct ab_module mods[BM_MAX_MODS];
 	vm->vcpu = v;
 	ab_vcpu_init(v, vm, vm->sh);
-	if (ab_load_elf(v, BM_P2V(b->mods[0].pa), b->mods[0].len) < 0)
+	if (ab_load_elf(v, (const void *)(uintptr_t)b->mods[0].pa,
+			b->mods[0].len) < 0)
 		bm_panic("cannot load the guest: %s", v->err);
 	if (ab_patch_all(v) < 0)
 		bm_panic("cannot patch the guest: %s", v->err);

@@ -24,6 +24,10 @@
 #define BM_GUEST_PA      0x01000000u          /* guest-physical 0 */
 #define BM_GUEST_MEM_DEF 128u                /* MiB, like the other backends */
 #define BM_GUEST_MEM_MAX 2048u               /* MiB (bm.mem=N) */
+#define BM_LOAD_MAP_MAX  0xF0000000u          /* the load map's end (main.c:
+						 host RAM 1:1 while loading) */
+#define BM_UNMAPPED_VA   0xF0001000u          /* never mapped in the monitor
+						 (self-tests fault there) */
 /* Guest RAM is reached through a window of 4 MiB slots after the direct
  * map (vm.c, ab_backend_gpa): slot i maps a 4 MiB chunk of guest RAM.
  * At boot slot i holds chunk i (host 16 MiB + 4i, what entry.S mapped). */

@@ -11,15 +11,19 @@
 #define BM_MAX_MODS  8
 #define BM_TIMER_HZ  1000
 
+#define BM_MOD_NAME  256     /* a module's string (path and args) */
+#define BM_CMDLINE   2048    /* the guest's command line, with the NUL */
+
 struct bm_module {
-	uint32_t pa, len;
-	const char *name;
+	uint32_t pa, len;      /* where it is now (place_modules may move
+				  it); read through the load map */
+	char name[BM_MOD_NAME];
 };
 
 struct bm_boot {
 	struct bm_module mods[BM_MAX_MODS];   /* [0] = the guest ELF */
 	unsigned nmods;
-	char guest_cmdline[512];
+	char guest_cmdline[BM_CMDLINE];
 	const char *selftest;                  /* bm.selftest=NAME */
 	int stats;                             /* bm.stats */
 	int trace;                             /* bm.trace: heartbeat */
@@ -42,6 +46,12 @@ extern int bm_guard_wp;
 extern struct bm_boot bm_boot;
 
 void boot_option(const char *w, size_t len);
+/* main.c: the load map, physical memory identity-mapped (4 MiB pages,
+ * ring 0) in the boot directory while the guest is loaded: the modules
+ * and guest RAM of any size are plain pointers then.  Dropped before
+ * the guest runs. */
+extern int bm_load_map;
+void bm_load_map_drop(void);
 void boot_selftest(void);
 void boot_guard(void);
 void bm_vm_start(struct bm_boot *b) __attribute__((noreturn));

@@ -28,9 +28,47 @@ extern uint32_t bm_boot_pgdir[1024];
 
 struct bm_boot bm_boot;
 
+int bm_load_map;
+static uint32_t load_map_end;          /* bytes mapped 1:1 from 0 */
+
+/* A physical address as a pointer through the load map (or NULL). */
 static const char *pa_str(uint32_t pa)
 {
-	return pa && pa < BM_DIRECT_SIZE ? BM_P2V(pa) : "";
+	return pa && pa < load_map_end ? (const char *)(uintptr_t)pa : "";
+}
+
+/* Copy a NUL-terminated string from physical memory, or stop. */
+static void copy_str(char *dst, size_t n, uint32_t pa, const char *what)
+{
+	const char *s = pa_str(pa);
+	size_t len = 0;
+	while (s[len] && len < n)
+		len++;
+	if (len >= n)
+		bm_panic("%s longer than %u bytes", what, (unsigned)n - 1);
+	memcpy(dst, s, len + 1);
+}
+
+/* Map [0, mib MiB) 1:1 below the wedge, ring 0 only. */
+static void load_map_init(uint32_t mib)
+{
+	uint32_t pdes = (mib + 3) / 4;
+	if (pdes > (BM_LOAD_MAP_MAX >> 22))
+		pdes = BM_LOAD_MAP_MAX >> 22;
+	for (uint32_t i = 0; i < pdes; i++)
+		bm_boot_pgdir[i] = (i << 22) | 0x83;   /* P|W|PS */
+	write_cr3(read_cr3());
+	load_map_end = pdes << 22;
+	bm_load_map = 1;
+}
+
+void bm_load_map_drop(void)
+{
+	for (uint32_t i = 0; i < (BM_LOAD_MAP_MAX >> 22); i++)
+		bm_boot_pgdir[i] = 0;
+	write_cr3(read_cr3());
+	load_map_end = 0;
+	bm_load_map = 0;
 }
 
 /* Skip the first word (the image name); the rest is for the guest,
@@ -51,8 +89,11 @@ static void split_cmdline(const char *s)
 			boot_option(w, len);
 			continue;
 		}
-		if (!len || n + len + 2 > sizeof bm_boot.guest_cmdline)
+		if (!len)
 			continue;
+		if (n + len + 2 > sizeof bm_boot.guest_cmdline)
+			bm_panic("guest command line longer than %u bytes",
+				 (unsigned)sizeof bm_boot.guest_cmdline - 1);
 		if (n)
 			bm_boot.guest_cmdline[n++] = ' ';
 		memcpy(bm_boot.guest_cmdline + n, w, len);
@@ -66,17 +107,59 @@ static void take_modules(const struct mb_info *mi)
 	if (!(mi->flags & MBI_MODS) || mi->mods_count == 0)
 		bm_panic("no guest: pass the guest ELF as the first multiboot "
 			 "module (QEMU -initrd guest.elf)");
-	const struct mb_mod *m = BM_P2V(mi->mods_addr);
-	uint32_t low = BM_V2P(__end);
-	for (uint32_t i = 0; i < mi->mods_count && i < BM_MAX_MODS; i++) {
-		if (m[i].start < low || m[i].end > BM_POOL_PA ||
-		    m[i].end < m[i].start)
-			bm_panic("module %u at 0x%08x..0x%08x outside [0x%08x, 0x%08x)", i,
-				 m[i].start, m[i].end, low, BM_POOL_PA);
+	if (mi->mods_count > BM_MAX_MODS)
+		bm_panic("%u multiboot modules, at most %u (the guest and %u "
+			 "for it)", mi->mods_count, BM_MAX_MODS, BM_MAX_MODS - 1);
+	const struct mb_mod *m = (const void *)pa_str(mi->mods_addr);
+	if (!mi->mods_addr || mi->mods_addr >= load_map_end)
+		bm_panic("multiboot module list at 0x%08x outside memory",
+			 mi->mods_addr);
+	uint32_t image_end = BM_V2P(__end);
+	for (uint32_t i = 0; i < mi->mods_count; i++) {
+		if (m[i].end < m[i].start || m[i].end > load_map_end ||
+		    (m[i].start < image_end && m[i].end > BM_PHYS_LOAD))
+			bm_panic("module %u at 0x%08x..0x%08x overlaps the "
+				 "monitor or lies outside memory", i,
+				 m[i].start, m[i].end);
 		bm_boot.mods[i].pa = m[i].start;
 		bm_boot.mods[i].len = m[i].end - m[i].start;
-		bm_boot.mods[i].name = pa_str(m[i].string);
+		copy_str(bm_boot.mods[i].name, BM_MOD_NAME, m[i].string,
+			 "a module's string");
 		bm_boot.nmods++;
+	}
+}
+
+/* Keep the modules out of the page pool and guest RAM.  Boot loaders put
+ * them where they like (QEMU right after the monitor), so when one lies
+ * in [BM_POOL_PA, end of guest RAM) all move, in order, to the first
+ * 4 MiB boundary above guest RAM and every module: no copy overwrites a
+ * module still to be moved. */
+static void place_modules(void)
+{
+	uint64_t guest_end = BM_GUEST_PA + ((uint64_t)bm_boot.mem_mib << 20);
+	uint64_t top = guest_end, need = 0;
+	int clash = 0;
+	for (unsigned i = 0; i < bm_boot.nmods; i++) {
+		const struct bm_module *md = &bm_boot.mods[i];
+		uint64_t end = (uint64_t)md->pa + md->len;
+		top = end > top ? end : top;
+		clash |= md->pa < guest_end && end > BM_POOL_PA;
+		need += (md->len + 0xfffu) & ~0xfffu;
+	}
+	if (!clash)
+		return;
+	uint64_t dst = (top + 0x3fffff) & ~0x3fffffull;
+	if (dst + need > load_map_end)
+		bm_panic("modules (%u KiB) do not fit above guest RAM: the "
+			 "machine needs %u MiB, has %u", (uint32_t)(need >> 10),
+			 (uint32_t)((dst + need + 0xfffff) >> 20),
+			 load_map_end >> 20);
+	for (unsigned i = 0; i < bm_boot.nmods; i++) {
+		struct bm_module *md = &bm_boot.mods[i];
+		memcpy((void *)(uintptr_t)dst, (void *)(uintptr_t)md->pa,
+		       md->len);
+		md->pa = (uint32_t)dst;
+		dst += (md->len + 0xfffu) & ~0xfffu;
 	}
 }
 
@@ -86,9 +169,16 @@ void bm_main(uint32_t magic, uint32_t info_pa)
 	bm_serial_init();
 	if (magic != MB_BOOT_MAGIC)
 		bm_panic("not started by a multiboot loader (eax=%x)", magic);
+	if (info_pa > BM_DIRECT_SIZE - sizeof(struct mb_info))
+		bm_panic("multiboot information at 0x%08x above %u MiB",
+			 info_pa, BM_DIRECT_SIZE >> 20);
 	const struct mb_info *mi = BM_P2V(info_pa);
+	if (!(mi->flags & MBI_MEM))
+		bm_panic("the boot loader gave no memory size (multiboot "
+			 "flag 0)");
+	uint32_t have = (mi->mem_upper + 2047) / 1024;
+	load_map_init(have);
 	split_cmdline(mi->flags & MBI_CMDLINE ? pa_str(mi->cmdline) : "");
-	uint32_t have = mi->flags & MBI_MEM ? (mi->mem_upper + 2047) / 1024 : 0;
 	uint32_t room = have > (BM_GUEST_PA >> 20) + 2 ?
 		have - (BM_GUEST_PA >> 20) : 2;
 	if (!bm_boot.mem_mib)          /* no bm.mem=: 128 MiB or what fits */
@@ -99,9 +189,8 @@ void bm_main(uint32_t magic, uint32_t info_pa)
 			 "the monitor needs %u MiB + guest RAM",
 			 bm_boot.mem_mib, have, BM_GUEST_PA >> 20);
 	take_modules(mi);
+	place_modules();
 	bm_cpu_init();
-	bm_boot_pgdir[0] = 0;              /* drop the boot identity map */
-	write_cr3(read_cr3());
 	bm_timer_init(BM_TIMER_HZ);
 	bm_printf("previrt monitor: %u KiB RAM, tsc %u kHz, %u module(s), "
 		  "guest \"%s\"\n", mi->mem_upper + 1024, bm_tsc_khz(),

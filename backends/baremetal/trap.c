@@ -180,11 +180,11 @@ void boot_selftest(void)
 	if (!bm_strncmp(t, "ud2", 4))
 		ud2();
 	if (!bm_strncmp(t, "pf", 3))
-		(void)*(volatile uint32_t *)0x1000;
+		(void)*(volatile uint32_t *)BM_UNMAPPED_VA;
 	if (!bm_strncmp(t, "df", 3))
-		double_fault();
+		double_fault(BM_UNMAPPED_VA);
 	if (!bm_strncmp(t, "probe", 6)) {      /* the probe's fault fixup */
-		int v = bm_cpu_probe(0x1000);  /* unmapped: #PF, or #GP first */
+		int v = bm_cpu_probe(BM_UNMAPPED_VA);  /* #PF, or #GP first */
 		bm_printf("monitor: self-test probe: vector %d recovered, fs %s\n",
 			  v - 1, read_fs() == BM_SEL_KDATA ? "restored" : "LOST");
 		return;

@@ -92,15 +92,14 @@ static const struct bm_mmu_env bm_env = {
  * other chunks have been asked for; the monitor and the runtime hold at
  * most three at once (guest directory, table, data) and none across an
  * exit.  The loader holds its pointers longer (start info, module list,
- * segments): while it runs, a slot once used is pinned, and what it
- * loads must fit the window.  A guest of at most 32 MiB never remaps.
- * On the write-free
+ * segments): while it runs guest RAM is reached through the load map
+ * instead (main.c), so images and modules of any size load.  A guest of
+ * at most 32 MiB never remaps.  On the write-free
  * path (CR0.WP set: bm_fast_iret) only mapped chunks are returned. */
 #define WIN_NONE 0xffu
 static unsigned win_slots = BM_WIN_SLOTS;   /* bm.winslots=N: fewer */
 static uint16_t win_chunk[BM_WIN_SLOTS];
 static uint32_t win_used[BM_WIN_SLOTS], win_clock;
-static uint8_t win_pin[BM_WIN_SLOTS], win_loading;
 static uint32_t win_last = ~0u;       /* chunk of the latest request */
 static uint32_t win_last_va;          /* where it is mapped */
 static uint8_t chunk_slot[(BM_GUEST_MEM_MAX << 20) >> BM_CHUNK_SHIFT];
@@ -129,7 +128,6 @@ static int monitor_writable(void)
 static void win_init(unsigned slots)
 {
 	win_slots = slots ? slots : BM_WIN_SLOTS;
-	win_loading = 1;
 	memset(chunk_slot, WIN_NONE, sizeof chunk_slot);
 	for (unsigned s = 0; s < win_slots; s++) {
 		win_chunk[s] = (uint16_t)s;
@@ -161,13 +159,11 @@ static unsigned win_victim(unsigned n)
 	uint32_t best_age = 0;
 	for (unsigned s = 0; s + n <= win_slots; s++) {
 		uint32_t newest = 0;
-		int pinned = 0;
 		for (unsigned j = 0; j < n; j++) {
 			uint32_t age = win_clock - win_used[s + j];
 			newest = j == 0 || age < newest ? age : newest;
-			pinned |= win_pin[s + j];
 		}
-		if (!pinned && (best == WIN_NONE || newest > best_age)) {
+		if (best == WIN_NONE || newest > best_age) {
 			best = s;
 			best_age = newest;
 		}
@@ -186,10 +182,6 @@ static unsigned win_slot(unsigned c, unsigned n)
 		return hit ? s : WIN_NONE;
 	if (!hit) {
 		s = win_victim(n);
-		if (s == WIN_NONE)
-			bm_panic("the guest image and modules do not fit the "
-				 "monitor's %u MiB loading window",
-				 win_slots << (BM_CHUNK_SHIFT - 20));
 		for (unsigned j = 0; j < n; j++) {
 			if (win_chunk[s + j] != WIN_NONE)
 				chunk_slot[win_chunk[s + j]] = WIN_NONE;
@@ -201,10 +193,8 @@ static unsigned win_slot(unsigned c, unsigned n)
 			bm_win_remaps++;
 		}
 	}
-	for (unsigned j = 0; j < n; j++) {
+	for (unsigned j = 0; j < n; j++)
 		win_used[s + j] = win_clock;
-		win_pin[s + j] = win_loading;
-	}
 	win_clock++;
 	win_last = n == 1 ? c : ~0u;
 	win_last_va = BM_WIN + (s << BM_CHUNK_SHIFT);
@@ -215,13 +205,15 @@ void *ab_backend_gpa(struct ab_vm *vm, uint32_t gpa, uint32_t len)
 {
 	if (gpa >= vm->ram_size || len > vm->ram_size - gpa)
 		return NULL;
+	if (bm_load_map)                /* loading: all RAM mapped 1:1 */
+		return (void *)(uintptr_t)(BM_GUEST_PA + gpa);
 	unsigned c = gpa >> BM_CHUNK_SHIFT;
 	unsigned n = ((gpa + (len ? len - 1 : 0)) >> BM_CHUNK_SHIFT) - c + 1;
 	uint32_t off = gpa & ((1u << BM_CHUNK_SHIFT) - 1);
 	if (c == win_last && n == 1)    /* already the most recent: no writes */
 		return (void *)(uintptr_t)(win_last_va + off);
 	unsigned h = chunk_slot[c];
-	if (n == 1 && h != WIN_NONE && !win_loading) {     /* mapped: stamp */
+	if (n == 1 && h != WIN_NONE) {     /* mapped: stamp */
 		if (monitor_writable()) {
 			win_used[h] = win_clock++;
 			win_last = c;
@@ -464,8 +456,7 @@ void bm_vm_start(struct bm_boot *b)
 		(bm_trap_stack_top() - sizeof(struct ab_regs));
 	memset(r, 0, sizeof *r);
 	bm_guest_load(vm, b, r);
-	win_loading = 0;                   /* the loader's pointers are dead */
-	memset(win_pin, 0, sizeof win_pin);
+	bm_load_map_drop();                /* the loader's pointers are dead */
 	bm_seg_init(vm, r);
 	timer_arm(vm);
 	ab_backend_load_cr3(vm, 0, 0);

@@ -179,9 +179,10 @@ static inline uint32_t read_eflags(void)
 static inline void ud2(void) { __asm__ volatile("ud2"); }
 
 /* Deliberately double-fault: an exception with an unmapped stack. */
-static inline void double_fault(void)
+/* A stack at va (unmapped) makes the #UD's push fault: #DF. */
+static inline void double_fault(uint32_t va)
 {
-	__asm__ volatile("movl $0x1000, %%esp; ud2" ::: "memory");
+	__asm__ volatile("movl %0, %%esp; ud2" :: "r"(va) : "memory");
 }
 
 #endif

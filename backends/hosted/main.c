@@ -77,9 +77,9 @@ static void parse(int argc, char **argv, struct ho_opts *o)
 	}
 	if (!o->image)
 		usage();
-	if (o->mem < (2u << 20) || o->mem > (768u << 20) || o->mem & 0xfff) {
+	if (o->mem < (2u << 20) || o->mem > (2048u << 20) || o->mem & 0xfff) {
 		fprintf(stderr, "previrt-hosted: --mem must be page-aligned, "
-			"2M..768M\n");
+			"2M..2048M\n");
 		exit(HO_EXIT_USAGE);
 	}
 }
@@ -125,8 +125,8 @@ static void load_guest(struct ab_vm *vm, const struct ho_opts *o)
 		ho_tlb_set_alias(vm, AB_WEDGE_STUBS - v->img.phys_offset);
 	if (vm->stub_alias && vm->stub_alias < o->mem) {
 		fprintf(stderr, "previrt-hosted: the physical stub alias 0x%x "
-			"lies in guest RAM: use a smaller --mem\n",
-			vm->stub_alias);
+			"lies in guest RAM: use a --mem of at most %uM\n",
+			vm->stub_alias, vm->stub_alias >> 20);
 		exit(HO_EXIT_USAGE);
 	}
 	free(elf);
