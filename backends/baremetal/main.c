@@ -154,6 +154,9 @@ static void place_modules(void)
 			 "machine needs %u MiB, has %u", (uint32_t)(need >> 10),
 			 (uint32_t)((dst + need + 0xfffff) >> 20),
 			 load_map_end >> 20);
+	bm_printf("monitor: %u module(s), %u KiB, moved to 0x%08x (above "
+		  "guest RAM)\n", bm_boot.nmods, (uint32_t)(need >> 10),
+		  (uint32_t)dst);
 	for (unsigned i = 0; i < bm_boot.nmods; i++) {
 		struct bm_module *md = &bm_boot.mods[i];
 		memcpy((void *)(uintptr_t)dst, (void *)(uintptr_t)md->pa,
