@@ -11,8 +11,17 @@ PKGS=(
   libxen-dev libseccomp-dev gnuplot-nox python3 xz-utils
   user-mode-linux
 )
-# Linux source only for the slow tier (sample-guests/linux).
-[ "${PREVIRT_SLOW:-0}" = 1 ] && PKGS+=(linux-source-6.1 bc flex bison libssl-dev cpio)
+# Linux source only for the Linux guest (tools/previrt-linux, slow tier);
+# its userland is Debian's i386 busybox, fetched by previrt-linux with
+# apt-get download once dpkg knows the i386 architecture.
+SUDO=; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+if [ "${PREVIRT_SLOW:-0}" = 1 ]; then
+  PKGS+=(linux-source-6.1 bc flex bison libssl-dev cpio)
+  if ! dpkg --print-foreign-architectures | grep -qx i386; then
+    $SUDO dpkg --add-architecture i386
+    $SUDO apt-get update -qq
+  fi
+fi
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -22,6 +31,5 @@ done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 echo "deps: installing ${missing[*]}" >&2
-SUDO=; [ "$(id -u)" -ne 0 ] && SUDO=sudo
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2

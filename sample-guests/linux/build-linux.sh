@@ -2,33 +2,55 @@
 # build-linux.sh - build Debian's Linux 6.1 for i386 with the previrt
 # compiler pass as the one extra flag (KCFLAGS=-fpass-plugin=...), no
 # source patches.  Runs: host (slow tier; several minutes on 2 cores).
-# Usage: build-linux.sh OUTDIR PREVIRT_PASS_SO
+# Usage: build-linux.sh OUTDIR PREVIRT_PASS_SO [CONFIG]
 #   OUTDIR/linux-source-6.1   unpacked /usr/src/linux-source-6.1.tar.xz
 #   OUTDIR/obj/vmlinux        the result (object tree, O=OUTDIR/obj)
+#   CONFIG                    a user's .config to start from instead of
+#                             tinyconfig + config-fragment; the options
+#                             previrt needs (config-required) go over it
 # Needs: linux-source-6.1 bc flex bison cpio (scripts/deps.sh, PREVIRT_SLOW=1)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 out=$(mkdir -p "$1" && cd "$1" && pwd)
 pass=$2
+user_config=${3:-}
 tarball=/usr/src/linux-source-6.1.tar.xz
 src=$out/linux-source-6.1
 [ -f "$tarball" ] || { echo "build-linux: $tarball missing (apt-get install linux-source-6.1)"; exit 1; }
 [ -f "$pass" ] || { echo "build-linux: pass plugin $pass missing"; exit 1; }
 if [ ! -f "$src/Makefile" ]; then
 	echo "build-linux: unpacking $tarball"
+	t0=$(date +%s)
 	tar -C "$out" -xJf "$tarball"
+	echo "build-linux: unpacked in $(($(date +%s) - t0)) s"
 fi
 mk() { make -s -C "$src" O="$out/obj" ARCH=i386 LLVM=-16 "$@"; }
 mkdir -p "$out/obj"
-if ! cmp -s "$here/config-fragment" "$out/obj/.fragment"; then
-	mk tinyconfig
-	"$src/scripts/kconfig/merge_config.sh" -m -O "$out/obj" \
-		"$out/obj/.config" "$here/config-fragment" >/dev/null
-	mk olddefconfig
-	cp "$here/config-fragment" "$out/obj/.fragment"
+# What this configuration is made of: the fragment, or the user's file
+# and the required options.
+if [ -n "$user_config" ]; then
+	want=$out/obj/.wanted
+	cat "$user_config" "$here/config-required" > "$want.new"
+	frag=$here/config-required
+else
+	want=$out/obj/.wanted
+	cp "$here/config-fragment" "$want.new"
+	frag=$here/config-fragment
 fi
+if ! cmp -s "$want.new" "$want"; then
+	if [ -n "$user_config" ]; then
+		cp "$user_config" "$out/obj/.config"
+	else
+		mk tinyconfig
+	fi
+	"$src/scripts/kconfig/merge_config.sh" -m -O "$out/obj" \
+		"$out/obj/.config" "$frag" >/dev/null
+	mk olddefconfig
+	mv "$want.new" "$want"
+fi
+rm -f "$want.new"
 # Every line of the fragment must have survived Kconfig.
-grep '^CONFIG_' "$here/config-fragment" | while IFS= read -r opt; do
+grep '^CONFIG_' "$frag" | while IFS= read -r opt; do
 	case $opt in
 	*=n) ! grep -q "^${opt%=n}=" "$out/obj/.config" || \
 		{ echo "build-linux: Kconfig kept ${opt%=n}"; exit 1; } ;;
@@ -37,6 +59,14 @@ grep '^CONFIG_' "$here/config-fragment" | while IFS= read -r opt; do
 	esac
 done
 echo "build-linux: building vmlinux (KCFLAGS=-fpass-plugin=$pass)"
+# Progress: objects built so far, every 30 s (make -s prints nothing).
+( while sleep 30; do
+	echo "build-linux: ... $(find "$out/obj" -name '*.o' | wc -l) objects"
+  done ) &
+progress=$!
+trap 'kill $progress 2>/dev/null' EXIT
+t0=$(date +%s)
 nice -n 10 make -s -C "$src" O="$out/obj" ARCH=i386 LLVM=-16 \
-	KCFLAGS="-fpass-plugin=$pass" -j2 vmlinux
+	KCFLAGS="-fpass-plugin=$pass" -j"$(nproc)" vmlinux
+echo "build-linux: vmlinux built in $(($(date +%s) - t0)) s"
 ls -l "$out/obj/vmlinux"
