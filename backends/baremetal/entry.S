@@ -1,7 +1,8 @@
 /*
  * entry.S - multiboot (v1) header and entry of the monitor.  Runs: monitor
  * ring 0, entered by the boot loader (QEMU -kernel, GRUB multiboot) in
- * 32-bit protected mode, paging off, at the PHYSICAL address of bm_entry.
+ * 32-bit protected mode, paging off, at bm_entry (linked at its physical
+ * address, monitor.ld .boot).
  * Zeroes .bss, maps 0..4 MiB 1:1 (for this code only) and host-physical
  * 0..48 MiB at BM_DIRECT with 4 MiB pages, turns on paging (PSE, WP) and
  * calls bm_main(magic, info_pa) on the boot stack at its linked address.
@@ -47,9 +48,12 @@ bm_entry:
 	movl %cr0, %eax
 	orl $0x80010000, %eax           /* PG | WP */
 	movl %eax, %cr0
-	movl $2f, %eax
+	movl $bm_entry_high, %eax
 	jmp *%eax                       /* continue at the linked address */
-2:	movl $bm_boot_stack_top, %esp
+
+	.text
+bm_entry_high:
+	movl $bm_boot_stack_top, %esp
 	pushl %ebp
 	pushl %esi
 	call bm_main

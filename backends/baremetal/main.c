@@ -71,13 +71,27 @@ void bm_load_map_drop(void)
 	bm_load_map = 0;
 }
 
-/* Skip the first word (the image name); the rest is for the guest,
- * except words starting "bm." which are the monitor's own options. */
+/* Is the first word of the multiboot command line the monitor's own path?
+ * QEMU puts it there, GRUB 2 does not: a word with no '=' that has a '/'
+ * or ends in ".elf" is taken as the path (guest words with a '/', like
+ * Linux's init=/bin/sh, are key=value). */
+static int is_image_path(const char *w, size_t len)
+{
+	int slash = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (w[i] == '=')
+			return 0;
+		slash |= w[i] == '/';
+	}
+	return slash || (len > 4 && !bm_strncmp(w + len - 4, ".elf", 4));
+}
+
+/* The words for the guest, without the image path; words starting "bm."
+ * are the monitor's own options. */
 static void split_cmdline(const char *s)
 {
 	size_t n = 0;
-	while (*s && *s != ' ')
-		s++;
+	int first = 1;
 	while (*s) {
 		while (*s == ' ')
 			s++;
@@ -85,6 +99,11 @@ static void split_cmdline(const char *s)
 		while (*s && *s != ' ')
 			s++;
 		size_t len = (size_t)(s - w);
+		if (first && len) {
+			first = 0;
+			if (is_image_path(w, len))
+				continue;
+		}
 		if (len >= 3 && !bm_strncmp(w, "bm.", 3)) {
 			boot_option(w, len);
 			continue;
