@@ -9,7 +9,7 @@ PKGS=(
   libelf-dev libcriterion-dev meson ninja-build pkg-config
   qemu-system-x86 gcc-multilib binutils
   libxen-dev libseccomp-dev gnuplot-nox python3 xz-utils
-  user-mode-linux
+  user-mode-linux grub-pc-bin grub-common xorriso mtools
 )
 # Linux source only for the Linux guest (tools/previrt-linux, slow tier);
 # its userland is Debian's i386 busybox, fetched by previrt-linux with
