@@ -5,9 +5,11 @@
 # Usage: build-linux.sh OUTDIR PREVIRT_PASS_SO [CONFIG]
 #   OUTDIR/linux-source-6.1   unpacked /usr/src/linux-source-6.1.tar.xz
 #   OUTDIR/obj/vmlinux        the result (object tree, O=OUTDIR/obj)
-#   CONFIG                    a user's .config to start from instead of
-#                             tinyconfig + config-fragment; the options
-#                             previrt needs (config-required) go over it
+#   CONFIG                    what to start from instead of tinyconfig +
+#                             config-fragment: a .config file, or
+#                             make:TARGET (e.g. make:i386_defconfig); the
+#                             options previrt needs (config-required) go
+#                             over it
 # Needs: linux-source-6.1 bc flex bison cpio (scripts/deps.sh, PREVIRT_SLOW=1)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -30,7 +32,10 @@ mkdir -p "$out/obj"
 # and the required options.
 if [ -n "$user_config" ]; then
 	want=$out/obj/.wanted
-	cat "$user_config" "$here/config-required" > "$want.new"
+	case $user_config in
+	make:*) echo "$user_config" | cat - "$here/config-required" > "$want.new" ;;
+	*) cat "$user_config" "$here/config-required" > "$want.new" ;;
+	esac
 	frag=$here/config-required
 else
 	want=$out/obj/.wanted
@@ -38,7 +43,9 @@ else
 	frag=$here/config-fragment
 fi
 if ! cmp -s "$want.new" "$want"; then
-	if [ -n "$user_config" ]; then
+	if [ -n "$user_config" ] && [ "${user_config#make:}" != "$user_config" ]; then
+		mk "${user_config#make:}"
+	elif [ -n "$user_config" ]; then
 		cp "$user_config" "$out/obj/.config"
 	else
 		mk tinyconfig
@@ -52,6 +59,9 @@ rm -f "$want.new"
 # Every line of the fragment must have survived Kconfig.
 grep '^CONFIG_' "$frag" | while IFS= read -r opt; do
 	case $opt in
+	*=\"\") ! grep -q "^${opt%=*}=." "$out/obj/.config" || \
+		grep -qx "$opt" "$out/obj/.config" || \
+		{ echo "build-linux: Kconfig kept ${opt%=*} non-empty"; exit 1; } ;;
 	*=n) ! grep -q "^${opt%=n}=" "$out/obj/.config" || \
 		{ echo "build-linux: Kconfig kept ${opt%=n}"; exit 1; } ;;
 	*) grep -qx "$opt" "$out/obj/.config" || \
