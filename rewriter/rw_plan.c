@@ -99,19 +99,38 @@ static int span_free(const struct rw_image *img, uint32_t v, uint32_t n)
 	return 1;
 }
 
+/* The PT_LOAD holding an earlier rewrite's .previrt.text, or NULL. */
+static const struct rw_phdr *old_tramp_segment(struct rw_image *img)
+{
+	const struct rw_scn *t = rw_scn_named(img, ".previrt.text");
+	for (unsigned i = 0; t && i < img->phnum; i++) {
+		const struct rw_phdr *p = &img->phdrs[i];
+		if (p->type == PT_LOAD && t->addr >= p->vaddr &&
+		    t->addr - p->vaddr < p->memsz)
+			return p;
+	}
+	return NULL;
+}
+
 /*
  * Where the new segment goes: where --tramp-at says, else the span the
- * image reserves with __previrt_tramp_start/_end, else page-aligned past
- * the highest loaded byte.
+ * image reserves with __previrt_tramp_start/_end (after an earlier
+ * rewrite's segment in it, if any), else page-aligned past the highest
+ * loaded byte.
  */
 static int area_place(struct rw_image *img, struct rw_tramp_area *a,
 		      const struct rw_place *at)
 {
-	uint32_t top = 0, v2p;
+	uint32_t top = 0, v2p, old_end = 0;
+	const struct rw_phdr *old = old_tramp_segment(img);
 	for (unsigned i = 0; i < img->phnum; i++) {
 		const struct rw_phdr *p = &img->phdrs[i];
-		if (p->type == PT_LOAD && p->vaddr + p->memsz > top)
+		if (p->type == PT_LOAD && p->vaddr + p->memsz > top && p != old)
 			top = p->vaddr + p->memsz;
+	}
+	if (old) {
+		old_end = (old->vaddr + old->memsz + 15) & ~15u;
+		if (old_end > top) top = old_end;
 	}
 	if (code_v2p(img, &v2p) < 0)
 		return rw_err(img, "no loadable segment holds the code");
@@ -119,12 +138,14 @@ static int area_place(struct rw_image *img, struct rw_tramp_area *a,
 	const struct rw_sym *he = sym_named(img, "__previrt_tramp_end");
 	uint32_t base = (top + 4095) & ~4095u;
 	if (hs && he) {
-		if (he->addr <= hs->addr + RW_HDR_RESERVE || hs->addr < top)
+		uint32_t lo = old && old->vaddr >= hs->addr &&
+			      old->vaddr < he->addr ? old_end : hs->addr;
+		if (he->addr <= lo + RW_HDR_RESERVE || lo < top)
 			return rw_err(img, "reserved span __previrt_tramp_start"
-				      "..end (0x%x..0x%x) is empty or overlaps"
+				      "..end (0x%x..0x%x) is full or overlaps"
 				      " a segment", hs->addr, he->addr);
-		base = hs->addr;
-		a->cap = he->addr - hs->addr - RW_HDR_RESERVE;
+		base = lo;
+		a->cap = he->addr - lo - RW_HDR_RESERVE;
 		a->in_hole = 1;
 	}
 	if (at && at->set) {
