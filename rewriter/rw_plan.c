@@ -155,6 +155,11 @@ static int area_place(struct rw_image *img, struct rw_tramp_area *a,
 			return rw_err(img, "--tramp-at 0x%x:0x%x is too small "
 				      "or overlaps a segment", at->vaddr,
 				      at->size);
+		if (at->vaddr < v2p)
+			return rw_err(img, "--tramp-at 0x%x is below the code's "
+				      "virtual-to-physical offset 0x%x: its "
+				      "physical address would wrap", at->vaddr,
+				      v2p);
 		base = at->vaddr;
 		a->cap = at->size - RW_HDR_RESERVE;
 		top = 0;

@@ -84,6 +84,11 @@ static int load_segment(struct ab_vcpu *v, const struct elf *e,
 		return fail(v, "PT_LOAD at vaddr 0x%x (+0x%x) reaches the "
 			    "runtime's wedge at 0xfc000000 or wraps 4 GiB",
 			    ph->vaddr, ph->memsz);
+	if (ph->memsz && ph->paddr < AB_START_INFO_PA + 0x1000 &&
+	    (uint64_t)ph->paddr + ph->memsz > AB_START_INFO_PA - 0x1000)
+		return fail(v, "PT_LOAD at paddr 0x%x (+0x%x) overlaps the "
+			    "loader's start-info and stack pages at 0x5000",
+			    ph->paddr, ph->memsz);
 	uint8_t *dst = ab_backend_gpa(v->vm, ph->paddr, ph->memsz);
 	if (!dst)
 		return fail(v, "PT_LOAD [0x%x, +0x%x) is outside guest RAM",

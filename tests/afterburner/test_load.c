@@ -145,6 +145,18 @@ Test(load, start_info)
 	cr_assert(!ab_vcpu_if(&fb_vcpu));
 }
 
+/* A segment over the start-info page (0x6000) or the scratch stack
+ * below it would be overwritten by ab_load_start: refused. */
+Test(load, segment_over_start_info_refused)
+{
+	size_t n = build(good, 3);
+	Elf32_Phdr *ph = (Elf32_Phdr *)(img + 64);
+	ph[0].p_paddr = 0x5800;
+	ph[0].p_vaddr = 0xC0005800;
+	cr_assert_eq(ab_load_elf(&fb_vcpu, img, n), -1);
+	cr_assert(strstr(fb_vcpu.err, "start-info"), "%s", fb_vcpu.err);
+}
+
 /* build() plus .previrt.text (0xC0101000, 16 bytes: inside the PT_LOAD)
  * and a .note.previrt @0x800 holding the given notes; 5 section headers
  * @0x700. */

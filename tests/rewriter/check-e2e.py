@@ -261,6 +261,17 @@ def check_boot_args(a):
            "linux image: want 2 previrt notes in .note.previrt:\n" + notes)
 
 
+def check_bad_options(a):
+    """A --tramp-at whose physical address would wrap is refused with one
+    line and exit 1 (it used to write an image no backend loads)."""
+    p = run([a.rewriter, a.good, "-o", os.path.join(a.outdir, "wrap.elf"),
+             "--tramp-at", "0x1000:0x4000"])
+    lines = p.stderr.strip().splitlines()
+    expect(p.returncode == 1 and len(lines) == 1 and
+           "virtual-to-physical offset" in p.stderr,
+           "--tramp-at below vaddr-paddr: exit %d, %r" % (p.returncode, p.stderr))
+
+
 def main():
     ap = argparse.ArgumentParser()
     for k in ("rewriter", "objdump", "readelf", "good", "bad", "linux",
@@ -271,6 +282,7 @@ def main():
     check_good(a)
     check_bad(a)
     check_boot_args(a)
+    check_bad_options(a)
     for p in problems:
         print("check-e2e: " + p)
     print("check-e2e: %s" % ("FAIL" if problems else "PASS"))
