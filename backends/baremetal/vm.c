@@ -367,7 +367,10 @@ void ab_backend_shutdown(struct ab_vm *vm, int status, const char *why)
 			  vm->cpl ? 3u : 1u);
 	if (bm_boot.stats)
 		bm_guest_stats(vm);
-	bm_exit(why && !status ? 0x71 : status);
+	/* A reason means the runtime stopped the guest: 0x71 if it still
+	 * reported success, else 0x72 like a monitor kill (previrt-run then
+	 * exits 3, as for hosted), never the guest's own status. */
+	bm_exit(!why ? status : status ? 0x72 : 0x71);
 }
 
 void bm_vm_kill(const struct ab_regs *r, const char *fmt, ...)
