@@ -132,6 +132,7 @@ void desc_idtr(struct dtr *d);
 /* trap.c */
 void trap(struct trapframe *tf);
 extern volatile u32 test_int_count;
+extern volatile u32 test_int_flags;
 
 /* proc.c */
 extern struct proc *curproc;

@@ -55,13 +55,24 @@ static const char *kt_hlt_timer(void)
 	return ticks != t ? NULL : "no timer tick woke hlt";
 }
 
+/* int $0x81 goes through an interrupt gate (type 0xE): delivered, and
+ * its handler runs with IF clear even when the caller had IF set. */
 static const char *kt_int(void)
 {
-	u32 n = test_int_count;
+	u32 n = test_int_count, f = irq_save();
 
 	int81();
+	sti();
 	int81();
-	return test_int_count == n + 2 ? NULL : "int $0x81 not delivered";
+	u32 inside = test_int_flags, after = read_eflags();
+	int81_bytes();
+	u32 inside_bytes = test_int_flags, after_bytes = read_eflags();
+	irq_restore(f);
+	if (test_int_count != n + 3)
+		return "int $0x81 not delivered";
+	if ((inside | inside_bytes) & FL_IF)
+		return "IF set inside an interrupt-gate handler";
+	return after & after_bytes & FL_IF ? NULL : "iret did not restore IF";
 }
 
 static const char *kt_cpuid(void)

@@ -13,6 +13,7 @@
 #define SIGSEGV 11
 
 volatile u32 test_int_count;
+volatile u32 test_int_flags;     /* EFLAGS inside the last T_TEST handler */
 static volatile int need_resched;     /* set by the tick, acted on in ring 3 */
 
 static int from_user(const struct trapframe *tf)
@@ -71,6 +72,7 @@ void trap(struct trapframe *tf)
 	} else if (tf->trapno >= T_IRQ0 && tf->trapno < T_IRQ0 + 16) {
 		trap_irq(tf);
 	} else if (tf->trapno == T_TEST) {
+		test_int_flags = read_eflags();
 		test_int_count++;
 	} else if (from_user(tf)) {
 		kprintf("[pid %d %s: trap %u at eip %x]\n", curproc->pid,
