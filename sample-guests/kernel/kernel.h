@@ -63,6 +63,7 @@ struct proc {
 /* boot.S / trapasm.S */
 void swtch(struct context **old, struct context *new);
 void trapret(void);
+void int81_raw(void);
 extern u32 vectors[];
 extern char __kernel_end[], __kernel_start[];
 

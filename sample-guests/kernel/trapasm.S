@@ -71,6 +71,14 @@ swtch:
 	popl %ebp
 	ret
 
+/* int $0x81 where the pass cannot see it (ktest.c: the rewriter makes it
+ * a site; in the pass-only image it runs unmarked and traps on a backend). */
+	.text
+	.globl int81_raw
+int81_raw:
+	int $0x81
+	ret
+
 /* vector table for desc.c: addresses of vec0..vec47, vec128, vec129 */
 	.section .rodata
 	.balign 4

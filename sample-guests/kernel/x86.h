@@ -59,12 +59,6 @@ static inline void irq_restore(u32 f) { write_eflags(f); }
 
 /* Software interrupt to the kernel's own test vector 0x81. */
 static inline void int81(void) { __asm__ volatile("int $0x81" ::: "memory"); }
-/* The same as bytes the pass cannot see (the rewriter finds it; an image
- * built with the pass only runs it unmarked: it traps on a backend). */
-static inline void int81_bytes(void)
-{
-	__asm__ volatile(".byte 0xcd, 0x81" ::: "memory");
-}
 
 /* --- io group ------------------------------------------------------- */
 static inline u8 inb(u16 port)
