@@ -5,7 +5,9 @@ programs /init runs (helpers are only run by them), and with --tree every
 directory, file and symbolic link under DIR at its path relative to DIR
 (tools/previrt-linux: Debian's busybox and the workloads).
 Runs: host (sample-guests/linux/common.sh).
-Usage: mkcpio.py OUT.cpio INIT BENCH... [--helpers HELPER...] [--tree DIR]"""
+Usage: mkcpio.py OUT.cpio INIT BENCH... [--helpers HELPER...] [--tree DIR]
+       mkcpio.py OUT.cpio - --tree DIR    (only the tree: an archive to
+                                           append to another)"""
 import os
 import sys
 
@@ -48,6 +50,11 @@ def main():
     benches, helpers = rest[:cut], rest[cut + 1:]
     names = "".join(os.path.basename(b) + "\n" for b in benches)
     with open(out_path, "wb") as out:
+        if init == "-":
+            for i, (path, mode, data) in enumerate(tree_entries(tree)):
+                entry(out, 1000 + i, path, mode, data)
+            entry(out, 0, "TRAILER!!!", 0)
+            return
         entry(out, 1, "dev", 0o040755)
         entry(out, 2, "dev/console", 0o020600, rdev=(5, 1))
         entry(out, 3, "bench", 0o040755)
