@@ -163,15 +163,22 @@ def check_padding(a, out, s, r):
            "%s" % k)
 
 
+def rewrite_ok(a, image, name):
+    """Rewrite image with --check into OUTDIR/name.rw.elf and name.json;
+    (output path, report) or (None, None) after recording the failure."""
+    out = os.path.join(a.outdir, name + ".rw.elf")
+    rep = os.path.join(a.outdir, name + ".json")
+    p = run([a.rewriter, image, "-o", out, "--check", "--report", rep])
+    expect(p.returncode == 0, "%s: rewrite --check exit %d: %s"
+           % (name, p.returncode, p.stderr.strip()))
+    return (out, json.load(open(rep))) if p.returncode == 0 else (None, None)
+
+
 def check_good(a):
-    out = os.path.join(a.outdir, "e2e.rw.elf")
-    rep = os.path.join(a.outdir, "e2e.json")
-    p = run([a.rewriter, a.good, "-o", out, "--check", "--report", rep])
-    expect(p.returncode == 0, "rewrite --check exit %d: %s"
-           % (p.returncode, p.stderr.strip()))
-    if p.returncode:
+    out, r = rewrite_ok(a, a.good, "e2e")
+    if not out:
         return
-    r = json.load(open(rep))
+    rep = os.path.join(a.outdir, "e2e.json")
     o = r["origins"]
     expect(o["pass"] == 1, "want 1 pass site, got %d" % o["pass"])
     expect(o["trap"] == 1 and r["classes"]["hlt"]["trap"] == 1,
@@ -241,14 +248,9 @@ def check_boot_args(a):
     rep = os.path.join(a.outdir, "e2e.json")
     expect(json.load(open(rep)).get("boot_args", 0) is None,
            "a non-Linux image got boot arguments")
-    out = os.path.join(a.outdir, "e2e-linux.rw.elf")
-    rep = os.path.join(a.outdir, "e2e-linux.json")
-    p = run([a.rewriter, a.linux, "-o", out, "--check", "--report", rep])
-    expect(p.returncode == 0, "linux image: exit %d: %s"
-           % (p.returncode, p.stderr.strip()))
-    if p.returncode:
+    out, r = rewrite_ok(a, a.linux, "e2e-linux")
+    if not out:
         return
-    r = json.load(open(rep))
     seg, args = r["segment"], r.get("boot_args") or {}
     lo = int(seg["paddr"], 16) & ~0xfff
     hi = (int(seg["paddr"], 16) + seg["size"] + 0xfff) & ~0xfff
