@@ -11,9 +11,12 @@ struct ab_vm fb_vm;
 struct ab_shared fb_shared;
 struct ab_vcpu fb_vcpu;
 
+static void fb_free_allocs(void);
+
 void fb_reset(void)
 {
 	static uint8_t *ram;
+	fb_free_allocs();
 	if (!ram)
 		ram = malloc(FB_MEM);
 	memset(ram, 0, FB_MEM);
@@ -29,10 +32,26 @@ void *ab_backend_gpa(struct ab_vm *vm, uint32_t gpa, uint32_t len)
 	return vm->ram + gpa;
 }
 
+/* Load-time allocations live until the next fb_reset (as a backend's
+ * live as long as its guest). */
+static void *fb_allocs[64];
+static unsigned fb_nallocs;
+
+static void fb_free_allocs(void)
+{
+	while (fb_nallocs)
+		free(fb_allocs[--fb_nallocs]);
+}
+
 void *ab_backend_alloc(struct ab_vm *vm, size_t size)
 {
 	(void)vm;
-	return calloc(1, size);
+	if (fb_nallocs == sizeof fb_allocs / sizeof fb_allocs[0])
+		return NULL;
+	void *p = calloc(1, size);
+	if (p)
+		fb_allocs[fb_nallocs++] = p;
+	return p;
 }
 
 void ab_backend_load_cr3(struct ab_vm *vm, uint32_t cr3, int paging)
