@@ -1,8 +1,10 @@
 /*
  * uml-init.c - /init of the benchmark suite's user-mode-Linux peer: runs
- * each program named in /bench-list (one name a line, relative to /) as
- * a child with fork + execve + wait, reports each exit status, then
- * powers the UML machine off.  Runs: ring 3, static x86_64 ELF as PID 1
+ * each program named in /bench-list (one a line, relative to /, with its
+ * arguments after it separated by spaces: the Linux guest's workloads
+ * through bench-run) as a child with fork + execve + wait, reports each
+ * exit status, then powers the UML machine off.  A /tmp directory gets a
+ * tmpfs mounted on it first.  Runs: ring 3, static x86_64 ELF as PID 1
  * in `linux.uml ... rootfstype=hostfs rootflags=DIR init=/init`, started
  * by bench/previrt-bench (configuration `uml`).
  * Prints: the programs' BENCH lines, "uml-init: NAME exit N" for each,
@@ -30,15 +32,31 @@ static int ui_read_list(void)
 	return total;
 }
 
-/* Run /NAME with argv[0] = "/NAME"; its exit status, or -1. */
-static int ui_run(const char *name)
+#define ARGS_MAX 8
+
+/* Run the line "NAME ARGS..." (split in place at spaces) as /NAME with
+ * argv[0] = "/NAME"; its exit status, or -1. */
+static int ui_run(char *line)
 {
 	char path[NAME_MAX + 2];
-	char *argv[2] = { path, NULL };
+	char *argv[ARGS_MAX + 1] = { path };
 	char *envp[1] = { NULL };
-	int pid, st;
+	int pid, st, n = 1;
+	char *p = line;
 
-	snprintf(path, sizeof(path), "/%s", name);
+	while (*p && *p != ' ')
+		p++;
+	while (*p == ' ')
+		*p++ = 0;
+	while (*p && n < ARGS_MAX) {
+		argv[n++] = p;
+		while (*p && *p != ' ')
+			p++;
+		while (*p == ' ')
+			*p++ = 0;
+	}
+	argv[n] = NULL;
+	snprintf(path, sizeof(path), "/%s", line);
 	if ((pid = fork()) == 0) {
 		execve(path, argv, envp);
 		printf("uml-init: cannot execute %s\n", path);
@@ -62,7 +80,7 @@ static int ui_run_all(void)
 			*eol++ = 0;
 		if (!*p || strlen(p) > NAME_MAX)
 			continue;
-		st = ui_run(p);
+		st = ui_run(p);           /* leaves the name alone in p */
 		printf("uml-init: %s exit %d\n", p, st);
 		failed += st != 0;
 	}
@@ -75,6 +93,11 @@ int main(int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
+	/* The Linux guest's workloads expect a tmpfs /tmp, as there
+	 * (previrt-bench makes the directory when it adds them). */
+	if (open("/tmp", 0, 0) >= 0 &&
+	    mount("tmpfs", "/tmp", "tmpfs", 0, "size=64m") < 0)
+		printf("uml-init: cannot mount a tmpfs on /tmp\n");
 	if (ui_read_list() < 0) {
 		printf("uml-init: cannot read /bench-list\n");
 		failed = -1;
