@@ -6,7 +6,10 @@
  * entry by the faulting EIP with a binary search, so the table is sorted
  * by insn.  Entries whose insn or fixup moved get the trampoline copy's
  * address, and the table is re-sorted and re-encoded in place.  Linux's
- * .altinstructions entries whose original range moved follow it too.
+ * .altinstructions entries whose original range moved follow it too, and
+ * so do relocations kept in the image (ld --emit-relocs) whose field lies
+ * in a moved instruction: a RELOCATABLE kernel's boot-time relocation
+ * then patches the copy, never the jmp left in the window.
  * Runs: host tool (previrt-rewrite).
  */
 #include <elf.h>
@@ -119,6 +122,46 @@ static const struct rw_scn *alloc_scn(struct rw_image *img, const char *n)
 	return s && s->type != SHT_NOBITS && (s->flags & SHF_ALLOC) ? s : NULL;
 }
 
+/* The move of the instruction holding byte a, or NULL. */
+static const struct rw_move *move_holding(struct rw_image *img,
+					  const struct rw_plan *pl, uint32_t a)
+{
+	size_t lo = 0, hi = pl->nmoves;
+	while (lo < hi) {              /* first move with from > a */
+		size_t mid = (lo + hi) / 2;
+		if (pl->moves[mid].from <= a) lo = mid + 1;
+		else hi = mid;
+	}
+	if (!lo) return NULL;
+	const struct rw_move *mv = &pl->moves[lo - 1];
+	size_t k = rw_insn_index(img, mv->from);
+	return k != (size_t)-1 && a - mv->from < img->insns[k].len ? mv : NULL;
+}
+
+/* Relocation fields in moved instructions follow them: same offset in a
+ * copy, the new rel32 for a re-encoded branch (its field is last). */
+static void update_relocs(struct rw_image *img, const struct rw_plan *pl)
+{
+	for (unsigned i = 0; i < img->nscn; i++) {
+		const struct rw_scn *r = &img->scns[i];
+		size_t esz = r->type == SHT_REL ? sizeof(Elf32_Rel)
+			   : r->type == SHT_RELA ? sizeof(Elf32_Rela) : 0;
+		for (size_t o = 0; esz && o + esz <= r->size; o += esz) {
+			uint8_t *e = img->buf + r->off + o;
+			uint32_t off = le32(e);
+			const struct rw_move *mv = move_holding(img, pl, off);
+			if (!mv) continue;
+			const struct rw_insn *in =
+				&img->insns[rw_insn_index(img, mv->from)];
+			int branch = in->branch == RW_BR_CALL ||
+				     in->branch == RW_BR_JMP ||
+				     in->branch == RW_BR_JCC;
+			put_le32(e, branch ? mv->to + mv->len - 4
+					   : mv->to + (off - mv->from));
+		}
+	}
+}
+
 int rw_tables_update(struct rw_image *img, const struct rw_plan *pl)
 {
 	const struct rw_scn *ex = alloc_scn(img, "__ex_table");
@@ -126,5 +169,6 @@ int rw_tables_update(struct rw_image *img, const struct rw_plan *pl)
 	if (!pl->nmoves) return 0;
 	if (ex && update_extable(img, pl, ex) < 0) return -1;
 	if (alt && update_alts(img, pl, alt) < 0) return -1;
+	update_relocs(img, pl);
 	return 0;
 }

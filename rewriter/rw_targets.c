@@ -92,8 +92,69 @@ static void data_word_at(struct rw_image *img, struct rw_maps *m, uint32_t v)
 		rw_maps_set(img, m, v, 2, RW_MAP_PINNED);
 }
 
+/* Bytes per entry of a relocation section kept in the image (ld
+ * --emit-relocs, as Linux links a RELOCATABLE kernel), 0 for others. */
+static size_t rel_entsize(const struct rw_scn *s)
+{
+	return s->type == SHT_REL ? sizeof(Elf32_Rel)
+	     : s->type == SHT_RELA ? sizeof(Elf32_Rela) : 0;
+}
+
+/* The loaded, non-code section holding [a, a+4), or NULL. */
+static const struct rw_scn *data_scn_at(const struct rw_image *img,
+					uint32_t a)
+{
+	for (unsigned i = 0; i < img->nscn; i++) {
+		const struct rw_scn *s = &img->scns[i];
+		if ((s->flags & SHF_ALLOC) && !s->exec &&
+		    s->type != SHT_NOBITS && a >= s->addr && s->size >= 4 &&
+		    a - s->addr <= s->size - 4)
+			return s;
+	}
+	return NULL;
+}
+
+/* Does the image keep its link-time relocations (ld --emit-relocs:
+ * relocation sections that are not loaded)?  A static program's loaded
+ * .rel.plt alone says nothing about its other words. */
+static int has_link_relocs(const struct rw_image *img)
+{
+	for (unsigned i = 0; i < img->nscn; i++)
+		if (rel_entsize(&img->scns[i]) && img->scns[i].size &&
+		    !(img->scns[i].flags & SHF_ALLOC))
+			return 1;
+	return 0;
+}
+
+/* With link-time relocations a data word is a code address exactly when
+ * an absolute relocation (R_386_32) names it: 1 if they were used, else
+ * 0 (the image has none). */
+static int scan_data_relocs(struct rw_image *img, struct rw_maps *m)
+{
+	if (!has_link_relocs(img))
+		return 0;
+	for (unsigned i = 0; i < img->nscn; i++) {
+		const struct rw_scn *r = &img->scns[i];
+		size_t esz = rel_entsize(r);
+		for (size_t o = 0; esz && o + esz <= r->size; o += esz) {
+			uint32_t off = le32(img->buf + r->off + o);
+			uint32_t type = le32(img->buf + r->off + o + 4) & 0xff;
+			const struct rw_scn *d = data_scn_at(img, off);
+			if (type == R_386_32 && d)
+				data_word(img, m, le32(img->buf + d->off +
+						      (off - d->addr)));
+		}
+	}
+	return 1;
+}
+
+/* Without relocations, any aligned data word that equals an instruction
+ * start (virtual, or physical for code run before paging) is taken for a
+ * code address: safe, but in a large image many plain numbers match. */
 static void scan_data(struct rw_image *img, struct rw_maps *m)
 {
+	if (scan_data_relocs(img, m))
+		return;
 	for (unsigned i = 0; i < img->nscn; i++) {
 		const struct rw_scn *s = &img->scns[i];
 		if (!(s->flags & SHF_ALLOC) || s->exec || s->type == SHT_NOBITS)
@@ -135,20 +196,6 @@ static void scan_syms(struct rw_image *img, struct rw_maps *m)
 			rw_maps_set(img, m, s->addr, s->size, RW_MAP_PINNED);
 	}
 	rw_maps_set(img, m, img->entry, 1, RW_MAP_TARGET | RW_MAP_REF);
-}
-
-/* Relocations kept in the image (ld --emit-relocs): fields never move. */
-static void scan_relocs(struct rw_image *img, struct rw_maps *m)
-{
-	for (unsigned i = 0; i < img->nscn; i++) {
-		const struct rw_scn *s = &img->scns[i];
-		size_t esz = s->type == SHT_REL ? sizeof(Elf32_Rel)
-			   : s->type == SHT_RELA ? sizeof(Elf32_Rela) : 0;
-		for (size_t o = 0; esz && o + esz <= s->size; o += esz) {
-			uint32_t off = le32(img->buf + s->off + o);
-			rw_maps_set(img, m, off, 4, RW_MAP_PINNED);
-		}
-	}
 }
 
 /*
@@ -261,7 +308,6 @@ int rw_maps_build(struct rw_image *img, struct rw_maps *m)
 	scan_syms(img, m);
 	scan_code(img, m);
 	scan_data(img, m);
-	scan_relocs(img, m);
 	for (size_t t = 0; t < sizeof rw_linux_tables /
 				  sizeof rw_linux_tables[0]; t++)
 		scan_reltab(img, m, &rw_linux_tables[t]);

@@ -263,6 +263,40 @@ def check_boot_args(a):
            "linux image: want 2 previrt notes in .note.previrt:\n" + notes)
 
 
+def relocs_of(readelf, image, section):
+    """(offset, type) of each entry of a relocation section."""
+    out = run([readelf, "-rW", image]).stdout
+    part = out.split("Relocation section '%s'" % section)
+    if len(part) < 2:
+        return []
+    rows = part[1].split("\n\n")[0].splitlines()[2:]
+    return [(int(r.split()[0], 16), r.split()[2]) for r in rows if r.strip()]
+
+
+def check_relocs(a):
+    """An image linked with --emit-relocs (a RELOCATABLE Linux): the
+    fields with absolute relocations move with their instructions and the
+    relocations follow them into .previrt.text, holding the same values;
+    plain numbers in data that equal code addresses do not stop windows."""
+    out, r = rewrite_ok(a, a.relocs, "relocs")
+    if not out:
+        return
+    expect(r["origins"]["unresolved"] == 0 and r["origins"]["trap"] == 0,
+           "relocs image: %s" % r["origins"])
+    lo, code = section(a.readelf, out, ".previrt.text")
+    size = len(code)
+    before = relocs_of(a.readelf, a.relocs, ".rel.text")
+    after = relocs_of(a.readelf, out, ".rel.text")
+    expect(len(before) == len(after) == 2, "relocs image: .rel.text %s -> %s"
+           % (before, after))
+    for (o0, t0), (o1, t1) in zip(before, after):
+        expect(lo <= o1 < lo + size and t0 == t1 == "R_386_32" and
+               file_bytes(a.readelf, a.relocs, o0, 4) ==
+               file_bytes(a.readelf, out, o1, 4),
+               "relocs image: relocation at 0x%x did not follow its field "
+               "(now 0x%x)" % (o0, o1))
+
+
 def check_bad_options(a):
     """A --tramp-at whose physical address would wrap is refused with one
     line and exit 1 (it used to write an image no backend loads)."""
@@ -277,13 +311,14 @@ def check_bad_options(a):
 def main():
     ap = argparse.ArgumentParser()
     for k in ("rewriter", "objdump", "readelf", "good", "bad", "linux",
-              "outdir"):
+              "relocs", "outdir"):
         ap.add_argument("--" + k, required=True)
     a = ap.parse_args()
     os.makedirs(a.outdir, exist_ok=True)
     check_good(a)
     check_bad(a)
     check_boot_args(a)
+    check_relocs(a)
     check_bad_options(a)
     for p in problems:
         print("check-e2e: " + p)
