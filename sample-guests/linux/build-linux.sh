@@ -7,9 +7,10 @@
 #   OUTDIR/obj/vmlinux        the result (object tree, O=OUTDIR/obj)
 #   CONFIG                    what to start from instead of tinyconfig +
 #                             config-fragment: a .config file, or
-#                             make:TARGET (e.g. make:i386_defconfig); the
-#                             options previrt needs (config-required) go
-#                             over it
+#                             make:TARGET (e.g. make:i386_defconfig),
+#                             optionally +FRAGMENT (a file of CONFIG_
+#                             lines merged over it); the options previrt
+#                             needs (config-required) go over it
 # Needs: linux-source-6.1 bc flex bison cpio (scripts/deps.sh, PREVIRT_SLOW=1)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -28,25 +29,31 @@ if [ ! -f "$src/Makefile" ]; then
 fi
 mk() { make -s -C "$src" O="$out/obj" ARCH=i386 LLVM=-16 "$@"; }
 mkdir -p "$out/obj"
-# What this configuration is made of: the fragment, or the user's file
-# and the required options.
+# What this configuration is made of: the fragment, or the user's base
+# (a file or make:TARGET), an optional "+FRAGMENT" of the user's, and the
+# required options.
+want=$out/obj/.wanted
 if [ -n "$user_config" ]; then
-	want=$out/obj/.wanted
-	case $user_config in
-	make:*) echo "$user_config" | cat - "$here/config-required" > "$want.new" ;;
-	*) cat "$user_config" "$here/config-required" > "$want.new" ;;
+	base=${user_config%%+*} extra=
+	[ "$base" = "$user_config" ] || extra=${user_config#*+}
+	[ -z "$extra" ] || [ -f "$extra" ] ||
+		{ echo "build-linux: fragment $extra missing"; exit 1; }
+	frag=$out/obj/.fragment-merged
+	mkdir -p "$out/obj"
+	cat ${extra:+"$extra"} "$here/config-required" > "$frag"
+	case $base in
+	make:*) echo "$base" | cat - "$frag" > "$want.new" ;;
+	*) cat "$base" "$frag" > "$want.new" ;;
 	esac
-	frag=$here/config-required
 else
-	want=$out/obj/.wanted
 	cp "$here/config-fragment" "$want.new"
 	frag=$here/config-fragment
 fi
 if ! cmp -s "$want.new" "$want"; then
-	if [ -n "$user_config" ] && [ "${user_config#make:}" != "$user_config" ]; then
-		mk "${user_config#make:}"
+	if [ -n "$user_config" ] && [ "${base#make:}" != "$base" ]; then
+		mk "${base#make:}"
 	elif [ -n "$user_config" ]; then
-		cp "$user_config" "$out/obj/.config"
+		cp "$base" "$out/obj/.config"
 	else
 		mk tinyconfig
 	fi
