@@ -38,6 +38,12 @@ int pr_run_native(const struct pr_opts *o)
 	}
 	if (!append[0])
 		q.append = NULL;
+	if (o->nmodules > 1) {
+		fprintf(stderr, "previrt-run: the native backend takes one "
+			"--module (QEMU's PVH loader has one initrd), not %d\n",
+			o->nmodules);
+		return PR_EXIT_USAGE;
+	}
 	if (o->nmodules && !q.initrd) {
 		fprintf(stderr, "previrt-run: module paths must not contain ','"
 			" and must fit in %zu bytes\n", sizeof(initrd));

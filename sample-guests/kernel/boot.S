@@ -3,10 +3,13 @@
  * entered in 32-bit protected mode with paging off, flat segments and
  * %ebx = physical address of struct hvm_start_info (Xen PVH boot ABI, as
  * QEMU's -kernel and the previrt backends start it).  Zeroes .bss, maps
- * the first 8 MiB both at 0 and at KERNBASE with 4 KiB pages, turns on
- * paging and calls kmain(start_info_pa) on the boot stack.
+ * the first 64 MiB (BOOT_MAPPED in types.h) both at 0 and at KERNBASE
+ * with 4 KiB pages, turns on paging and calls kmain(start_info_pa) on the
+ * boot stack.  Until vm_init maps all RAM, kalloc hands out only frames
+ * of this map (modules may sit right after the kernel).
  */
 #define KERNBASE 0xC0000000
+#define BOOT_PTS 16                     /* page tables: 16 x 4 MiB */
 #define XEN_ELFNOTE_PHYS32_ENTRY 18
 
 	.section .note.Xen, "a", @note
@@ -31,22 +34,24 @@ pvh_entry:
 	shrl $2, %ecx
 	xorl %eax, %eax
 	rep stosl
-	/* two page tables: frames 0 .. 8 MiB, present + writable */
+	/* BOOT_PTS page tables: frames 0 .. 64 MiB, present + writable */
 	movl $(boot_pt - KERNBASE), %edi
 	movl $0x003, %eax
-	movl $2048, %ecx
+	movl $(BOOT_PTS * 1024), %ecx
 1:	movl %eax, (%edi)
 	addl $4, %edi
 	addl $0x1000, %eax
 	loop 1b
-	/* page directory: slots 0,1 (identity) and 768,769 (KERNBASE) */
+	/* page directory: slots 0.. (identity) and 768.. (KERNBASE) */
 	movl $(boot_pgdir - KERNBASE), %edi
 	movl $(boot_pt - KERNBASE + 0x003), %eax
-	movl %eax, 0(%edi)
-	movl %eax, 768*4(%edi)
+	xorl %ecx, %ecx
+1:	movl %eax, (%edi, %ecx, 4)
+	movl %eax, 768*4(%edi, %ecx, 4)
 	addl $0x1000, %eax
-	movl %eax, 4(%edi)
-	movl %eax, 769*4(%edi)
+	incl %ecx
+	cmpl $BOOT_PTS, %ecx
+	jb 1b
 	movl %edi, %cr3
 	movl %cr0, %eax
 	orl $0x80010001, %eax           /* PG | WP | PE */
@@ -65,7 +70,7 @@ pvh_entry:
 boot_pgdir:
 	.space 4096
 boot_pt:
-	.space 2 * 4096
+	.space BOOT_PTS * 4096
 	.globl boot_stack
 boot_stack:
 	.space 16384

@@ -2,8 +2,11 @@
  * kalloc.c - physical page allocator: a bump pointer over the RAM ranges
  * (skipping reserved ones) plus a free list of returned pages, and a
  * per-frame reference count used by copy-on-write fork.  Pages are handed
- * out as direct-map (KERNBASE) addresses, zeroed.  Runs: guest kernel;
- * callers need no lock, every entry point disables interrupts itself.
+ * out as direct-map (KERNBASE) addresses, zeroed.  Until vm_init has
+ * mapped all RAM (kalloc_boot_done) only frames below BOOT_MAPPED, which
+ * boot.S maps, are handed out: modules may fill the memory right after
+ * the kernel.  Runs: guest kernel; callers need no lock, every entry
+ * point disables interrupts itself.
  */
 #include "kernel.h"
 #include "x86.h"
@@ -19,6 +22,7 @@ static int nreserved;
 static void *freelist;
 static u32 nfree_list;
 static u8 refcnt[MAXFRAMES];
+static u32 boot_limit = BOOT_MAPPED;   /* 0 once all RAM is mapped */
 
 static int is_reserved(u32 pa)
 {
@@ -47,21 +51,49 @@ void kalloc_init(struct memrange *ram, int nram, struct memrange *resv,
 	bump = nranges ? ranges[0].start : 0;
 }
 
-/* Next never-used frame from the bump pointer, or 0 when RAM is gone. */
+static int frame_free(u32 pa)
+{
+	return !is_reserved(pa) && (pa / PGSIZE >= MAXFRAMES ||
+				    !refcnt[pa / PGSIZE]);
+}
+
+/* While only the boot map exists: the lowest free frame below it. */
+static u32 boot_next(void)
+{
+	int i;
+	u32 pa;
+
+	for (i = 0; i < nranges; i++)
+		for (pa = ranges[i].start; pa < ranges[i].end &&
+		     pa < boot_limit; pa += PGSIZE)
+			if (pa && frame_free(pa))
+				return pa;
+	return 0;
+}
+
+/* Next never-used frame from the bump pointer (skipping those handed out
+ * during boot), or 0 when RAM is gone. */
 static u32 bump_next(void)
 {
+	if (boot_limit)
+		return boot_next();
 	while (cur < nranges) {
 		if (bump < ranges[cur].start)
 			bump = ranges[cur].start;
 		while (bump < ranges[cur].end) {
 			u32 pa = bump;
 			bump += PGSIZE;
-			if (!is_reserved(pa))
+			if (frame_free(pa))
 				return pa;
 		}
 		cur++;
 	}
 	return 0;
+}
+
+void kalloc_boot_done(void)
+{
+	boot_limit = 0;
 }
 
 /* A zeroed page (kernel virtual address) with refcount 1, or NULL. */

@@ -92,6 +92,7 @@ const char *pvh_cmdline(void);
 int cmdline_has(const char *word);
 
 /* kalloc.c */
+void kalloc_boot_done(void);   /* all RAM mapped: any frame may go */
 void kalloc_init(struct memrange *ram, int nram, struct memrange *resv,
 		 int nresv);
 void *kalloc(void);

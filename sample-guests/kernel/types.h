@@ -24,6 +24,7 @@ typedef unsigned int size_t;
 #define KGUARD     (MONBASE - 0x400000u)
 #define USERTOP    KERNBASE      /* user space is [0, USERTOP) */
 #define DIRECTMAX  (KGUARD - KERNBASE)  /* largest RAM direct-mapped: 956 MiB */
+#define BOOT_MAPPED 0x4000000u   /* what boot.S maps (at 0 and KERNBASE) */
 #define PGSIZE     4096u
 #define PGROUNDUP(a)   (((u32)(a) + PGSIZE - 1) & ~(PGSIZE - 1))
 #define PGROUNDDOWN(a) ((u32)(a) & ~(PGSIZE - 1))

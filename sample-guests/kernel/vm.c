@@ -89,6 +89,7 @@ void vm_init(u32 ram_end)
 		if (vm_map(kpgdir, KERNBASE + pa, pa, PTE_W | PTE_A | PTE_D | g) < 0)
 			panic("vm_init: out of memory at %x", pa);
 	write_cr3(V2P(kpgdir));
+	kalloc_boot_done();
 }
 
 /* A user directory sharing every kernel page table; NULL if no memory. */

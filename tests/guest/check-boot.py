@@ -3,7 +3,7 @@
 serial log.  Runs: host (meson test --suite guest).
 
 Usage: check-boot.py --runner PREVIRT_RUN --image ELF [--backend native]
-                     [--append ARGS] [--module FILE]... [--timeout SEC]
+                     [--append ARGS] [--module FILE]... [--mem SIZE] [--timeout SEC]
                      [--no-bench] [--no-user-tests] [--require REGEX]...
                      [--expect-fail | --expect-status N] [--log FILE]
 
@@ -45,6 +45,8 @@ def run(args):
            "--timeout", str(args.timeout)]
     if args.append:
         cmd += ["--append", args.append]
+    if args.mem:
+        cmd += ["--mem", args.mem]
     for m in args.module:
         cmd += ["--module", m]
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -103,6 +105,7 @@ def main():
     ap.add_argument("--append", default="")
     ap.add_argument("--timeout", type=int, default=50)
     ap.add_argument("--module", action="append", default=[])
+    ap.add_argument("--mem")
     ap.add_argument("--no-bench", action="store_true")
     ap.add_argument("--no-user-tests", action="store_true")
     ap.add_argument("--require", action="append", default=[])
