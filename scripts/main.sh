@@ -55,5 +55,5 @@ python3 bench/previrt-bench --runs "$RUNS" --out bench-out --build "$BUILD"
 echo "== Linux 6.1: tools/previrt-linux --out linux-out build initramfs bench"
 PREVIRT_SLOW=1 bash scripts/deps.sh
 tools/previrt-linux --out linux-out --build "$BUILD" build initramfs \
-  bench --runs "$RUNS" --configs native,baremetal,hosted,host --icount \
+  bench --runs "$RUNS" --configs native,baremetal,hosted,host,host64,uml --icount \
   --no-profile
