@@ -14,6 +14,7 @@
 #define PREVIRT_RUN_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "previrt/sites.h"
 
 #define PR_MAX_MODULES 8
@@ -105,10 +106,14 @@ int pr_spawn_wait(char *const argv[], int timeout, int errfd);
 const char *pr_sibling(const char *rel, int mode, const char *fallback,
 		       char *buf, size_t n);
 
-/* previrt-run.c: 0 if path is an ELF32 i386 executable with a Xen PVH
- * entry note (XEN_ELFNOTE_PHYS32_ENTRY) and, if it has boot-argument
- * notes, well-formed ones (the ALWAYS fragment into args, which holds
+/* image.c: 0 if path is an ELF32 i386 executable with a Xen PVH entry
+ * note (XEN_ELFNOTE_PHYS32_ENTRY) and, if it has boot-argument notes,
+ * well-formed ones (the ALWAYS fragment into args, which holds
  * PV_NOTE_ARGS_MAX bytes); else a message and -1. */
 int pr_read_image(const char *path, char *args);
+/* image.c: the same checks on the image's bytes d[0..n), without a
+ * message: 0, or why not. */
+enum { PR_IMAGE_NOT_PVH = 1, PR_IMAGE_BAD_NOTE = 2 };
+int pr_check_image(const uint8_t *d, size_t n, char *args);
 
 #endif

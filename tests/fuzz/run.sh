@@ -10,7 +10,8 @@ build=$1 secs=${2:-180} target=${3:-fuzz-rw-reader}
 corpus=$build/fuzz-corpus/$target
 mkdir -p "$corpus"
 for f in "$build"/tests/rewriter/e2e.elf "$build"/tests/rewriter/bad.elf \
-	 "$build"/tests/rewriter/e2e-linux.elf "$build"/sample-guests/sample.elf; do
+	 "$build"/tests/rewriter/e2e-linux.elf "$build"/sample-guests/sample.elf \
+	 "$build"/tests/rewriter/e2e-out/e2e-linux.rw.elf; do
 	[ -f "$f" ] && cp "$f" "$corpus/seed-$(basename "$f")"
 done
 # libFuzzer's own failure status is 77, which meson reads as "skipped".
