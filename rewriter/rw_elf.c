@@ -67,6 +67,10 @@ static int load_ehdr(struct rw_image *img, Elf *elf)
 		return rw_err(img, "program header table (offset 0x%x, %u "
 			      "entries) outside the file", eh->e_phoff,
 			      eh->e_phnum);
+	if ((eh->e_phoff | eh->e_shoff) & 3)
+		return rw_err(img, "header tables at misaligned offsets "
+			      "(program 0x%x, section 0x%x)", eh->e_phoff,
+			      eh->e_shoff);
 	img->entry = eh->e_entry;
 	img->phoff = eh->e_phoff;
 	img->shoff = eh->e_shoff;

@@ -83,7 +83,8 @@ static int check_site(struct rw_image *img, const struct pv_site *e)
 /* Validate every live entry; sorts the table by address. */
 int rw_sites_validate(struct rw_image *img)
 {
-	qsort(img->sites, img->nsites, sizeof *img->sites, site_cmp);
+	if (img->nsites)
+		qsort(img->sites, img->nsites, sizeof *img->sites, site_cmp);
 	const struct pv_site *prev = NULL;
 	for (unsigned i = 0; i < img->nsites; i++) {
 		const struct pv_site *e = &img->sites[i];

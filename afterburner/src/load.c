@@ -68,6 +68,10 @@ static int check_header(struct ab_vcpu *v, struct elf *e)
 	if (e->eh->phentsize != sizeof(struct e32_phdr) ||
 	    !in_file(e, e->eh->phoff, e->eh->phnum * 32u))
 		return fail(v, "ELF program headers out of the file", 0, 0);
+	if ((e->eh->phoff | e->eh->shoff | (uint32_t)(uintptr_t)e->p) & 3)
+		return fail(v, "ELF header tables at misaligned offsets "
+			    "(program 0x%x, section 0x%x)", e->eh->phoff,
+			    e->eh->shoff);
 	if (e->eh->shnum && (e->eh->shentsize != sizeof(struct e32_shdr) ||
 	    !in_file(e, e->eh->shoff, e->eh->shnum * 40u) ||
 	    e->eh->shstrndx >= e->eh->shnum))

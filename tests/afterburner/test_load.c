@@ -145,6 +145,18 @@ Test(load, start_info)
 	cr_assert(!ab_vcpu_if(&fb_vcpu));
 }
 
+/* Header tables at offsets not 4-aligned (real linkers never write them;
+ * reading them would be misaligned accesses): refused. */
+Test(load, misaligned_tables_refused)
+{
+	size_t n = build(good, 3);
+	Elf32_Ehdr *eh = (Elf32_Ehdr *)img;
+	memmove(img + 65, img + 64, 2 * 32);
+	eh->e_phoff = 65;
+	cr_assert_eq(ab_load_elf(&fb_vcpu, img, n), -1);
+	cr_assert(strstr(fb_vcpu.err, "misaligned"), "%s", fb_vcpu.err);
+}
+
 /* A segment over the start-info page (0x6000) or the scratch stack
  * below it would be overwritten by ab_load_start: refused. */
 Test(load, segment_over_start_info_refused)

@@ -179,6 +179,14 @@ Test(rw_reader, bad_table_size_and_entries)
 	EXPECT_ERR(b, "is 0xe9, not a NOP");
 }
 
+Test(rw_reader, misaligned_header_tables)
+{
+	struct blob b = good_image();
+	((Elf32_Ehdr *)b.buf)->e_phoff += 2;
+	EXPECT_ERR(b, "misaligned offsets");
+	free(b.buf);
+}
+
 Test(rw_reader, command_line_exits_1_on_bad_input)
 {
 	struct blob b = good_image();
