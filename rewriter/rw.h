@@ -80,6 +80,9 @@ struct rw_image {
 	int sites_scn;                   /* index in scns, -1 if none */
 	struct pv_site *sites;           /* copy of the table */
 	unsigned nsites;
+	unsigned ndormant;               /* sites in non-code sections, made
+					    tombstones (rw_sites.c) */
+	uint32_t dormant_first;          /* the first one's address */
 	struct rw_insn *insns;           /* all executable sections, by addr */
 	size_t ninsns;
 	char err[RW_ERRLEN];

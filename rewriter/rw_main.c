@@ -91,6 +91,8 @@ static int run(const struct rw_opts *o, struct rw_image *img,
 	if (o->out) {
 		if (rewrite(img, o, pl, &c) < 0) return fail(img);
 		if (analyse(fin, o->out) < 0) return fail(fin);
+		fin->ndormant = img->ndormant;    /* tombstones in OUT */
+		fin->dormant_first = img->dormant_first;
 	} else {
 		*fin = *img;
 		img->buf = NULL;

@@ -122,6 +122,7 @@ int rw_report_json(const struct rw_image *img, const struct rw_counts *c,
 		c->windows, bytes_added);
 	json_segment(f, img);
 	json_bootargs(f, img);
+	fprintf(f, "  \"dormant_sites\": %u,\n", img->ndormant);
 	json_kinds(f, c);
 	json_classes(f, c);
 	json_unresolved(f, img);
@@ -139,6 +140,12 @@ void rw_report_summary(const struct rw_image *img,
 		" %u via island, %u donor), %u bytes added\n", img->path, total,
 		c->total[1], c->total[2], c->total[3], c->total[4], c->windows,
 		c->into_padding, c->via_island, c->donors, bytes_added);
+	if (img->ndormant) {
+		const struct rw_sym *s = rw_sym_for(img, img->dormant_first);
+		fprintf(stderr, "  %u site(s) in sections that are not code "
+			"left unpatched (code kept as data, first 0x%08x %s)\n",
+			img->ndormant, img->dormant_first, s ? s->name : "?");
+	}
 	for (size_t k = 0; k < img->ninsns; k++) {
 		const struct rw_insn *in = &img->insns[k];
 		if (in->cls == PV_CLASS_COUNT || rw_site_find(img, in->addr) >= 0)

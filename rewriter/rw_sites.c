@@ -80,15 +80,46 @@ static int check_site(struct rw_image *img, const struct pv_site *e)
 	return 0;
 }
 
-/* Validate every live entry; sorts the table by address. */
+/* A site in a loaded section that is not code, over the bytes of its
+ * instruction and padding: code kept as data, such as Linux's kprobe
+ * optimisation template in .rodata (copied at run time, never run in
+ * place).  Nothing runs it where it is, so it is no site: 1 if so. */
+static int dormant_site(struct rw_image *img, const struct pv_site *e)
+{
+	for (unsigned i = 0; i < img->nscn; i++) {
+		const struct rw_scn *s = &img->scns[i];
+		if (!(s->flags & SHF_ALLOC) || s->exec || s->type != SHT_PROGBITS
+		    || e->addr < s->addr || e->addr - s->addr >= s->size ||
+		    e->len > s->size - (e->addr - s->addr))
+			continue;
+		const uint8_t *p = img->buf + s->off + (e->addr - s->addr);
+		struct pv_insn in;
+		if (!e->len || pv_insn_decode(p, e->len, &in) !=
+		    PV_INSN_SENSITIVE || in.cls != e->cls ||
+		    in.len != e->insn_len)
+			return 0;
+		for (unsigned b = e->insn_len; b < e->len; b++)
+			if (p[b] != PV_NOP) return 0;
+		return 1;
+	}
+	return 0;
+}
+
+/* Validate every live entry; sorts the table by address.  Dormant sites
+ * (dormant_site) become tombstones, counted in img->ndormant. */
 int rw_sites_validate(struct rw_image *img)
 {
 	if (img->nsites)
 		qsort(img->sites, img->nsites, sizeof *img->sites, site_cmp);
 	const struct pv_site *prev = NULL;
 	for (unsigned i = 0; i < img->nsites; i++) {
-		const struct pv_site *e = &img->sites[i];
+		struct pv_site *e = &img->sites[i];
 		if (!e->addr) continue;
+		if (!rw_scn_at(img, e->addr) && dormant_site(img, e)) {
+			if (!img->ndormant++) img->dormant_first = e->addr;
+			e->addr = 0;
+			continue;
+		}
 		if (check_site(img, e) < 0) return -1;
 		if (prev && prev->addr + prev->len > e->addr)
 			return rw_err(img, "site 0x%x overlaps site 0x%x "
@@ -96,6 +127,8 @@ int rw_sites_validate(struct rw_image *img)
 				      prev->len);
 		prev = e;
 	}
+	if (img->ndormant)   /* their tombstones (addr 0) sort first again */
+		qsort(img->sites, img->nsites, sizeof *img->sites, site_cmp);
 	return 0;
 }
 

@@ -283,6 +283,9 @@ def check_relocs(a):
         return
     expect(r["origins"]["unresolved"] == 0 and r["origins"]["trap"] == 0,
            "relocs image: %s" % r["origins"])
+    expect(r.get("dormant_sites") == 1 and r["origins"]["pass"] == 0,
+           "relocs image: the .rodata template's site is not dormant: %s, "
+           "%s" % (r.get("dormant_sites"), r["origins"]))
     lo, code = section(a.readelf, out, ".previrt.text")
     size = len(code)
     before = relocs_of(a.readelf, a.relocs, ".rel.text")

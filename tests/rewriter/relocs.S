@@ -4,7 +4,9 @@
  * fields carry absolute relocations (a far jump, an immediate address),
  * and data words that equal code addresses without a relocation (plain
  * numbers).  The rewriter must cover every sensitive instruction and
- * move the relocations with the fields.  Used by: check-e2e.py.
+ * move the relocations with the fields.  Also a padded site in .rodata,
+ * like Linux's kprobe template (code kept as data, copied at run time):
+ * a dormant site, left unpatched.  Used by: check-e2e.py.
  */
 	.text
 	.globl _start
@@ -31,3 +33,11 @@ table:
 	.long	1b			/* a real code pointer (relocated) */
 	/* plain numbers that happen to equal code addresses */
 	.long	0xC0100005, 0xC0100007, 0xC0100009, 0x00100005, 0x00100009
+template:				/* code kept as data */
+	cli
+	.fill	7, 1, 0x90
+
+	.section .previrt.sites, "", @progbits
+	.p2align 2
+	.long	template
+	.byte	8, 1, 0, 1		/* len 8, insn_len 1, cli, pass */

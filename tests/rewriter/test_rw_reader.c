@@ -126,6 +126,16 @@ Test(rw_reader, site_outside_text)
 	EXPECT_ERR(b, "site 0x1000 (cli): not inside an executable section");
 }
 
+/* A site in a data section whose bytes are not its instruction is a
+ * corrupt entry, not dormant code. */
+Test(rw_reader, site_in_data_not_code)
+{
+	struct blob b = good_image();
+	Elf32_Shdr *ro = shdr_named(b, ".rodata");
+	site(b, 0)->addr = ro->sh_addr;
+	EXPECT_ERR(b, "not inside an executable section");
+}
+
 Test(rw_reader, table_outside_file)
 {
 	struct blob b = good_image();
