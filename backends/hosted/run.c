@@ -38,15 +38,23 @@ uint64_t ho_host_fs;
 static int ho_have_fsgsbase;
 struct ho_frame ho_frame;
 
-/* First thing in every handler: the host's TLS base back in FS. */
-static void fix_fs(void)
+/* First thing in every handler: the host's TLS base back in FS.  Returns
+ * the base the interrupted code had: a handler that returns to host code
+ * puts it back (host_fs_restore), since the interrupted code may be the
+ * return path to the guest with the guest's base already loaded (a timer
+ * signal between load_data_segs and iretq in fast.S). */
+static uint64_t fix_fs(void)
 {
-	if (ho_have_fsgsbase) {
-		if (ho_rdfsbase() != ho_host_fs)
-			ho_wrfsbase(ho_host_fs);
-	} else {
-		syscall(SYS_arch_prctl, ARCH_SET_FS, ho_host_fs);
-	}
+	uint64_t was = ho_rdfsbase();
+	if (was != ho_host_fs)
+		ho_wrfsbase(ho_host_fs);
+	return was;
+}
+
+static void host_fs_restore(uint64_t was)
+{
+	if (was != ho_host_fs)
+		ho_wrfsbase(was);
 }
 
 /* Interrupted guest code: low 4 GiB, and not the 64-bit jump of the
@@ -331,12 +339,15 @@ static void on_alarm(int sig, siginfo_t *si, void *ctx)
 	ucontext_t *uc = ctx;
 	struct ab_vm *vm = &ho_vm;
 	(void)sig; (void)si;
-	fix_fs();
-	if (vm->user.in_user)           /* the user loop has the deadline */
+	uint64_t fs_was = fix_fs();
+	if (vm->user.in_user) {         /* the user loop has the deadline */
+		host_fs_restore(fs_was);
 		return;
+	}
 	if (!from_guest(uc)) {          /* in the runtime: try again soon */
 		struct itimerspec its = { .it_value = { 0, 20000 } };
 		timer_settime(vm->timer, 0, &its, NULL);
+		host_fs_restore(fs_was);
 		return;
 	}
 	vm->signals++;

@@ -33,6 +33,11 @@
  *           register and the stack as they were, also after the GDT entry
  *           is edited in place without lgdt; a GDT outside RAM (the
  *           stub's read fails: the runtime takes over); exit 42
+ *   FSRACE  as HELLO, then with the timer at 1 kHz and interrupts on,
+ *           500 ms of fast-path site calls (inb) each followed by a read
+ *           through %fs (non-zero base): a timer signal that lands
+ *           while the backend returns to the guest must not leave the
+ *           host's TLS base in FS (Linux SMP's per-CPU %fs); exit 42
  * Runs: guest kernel (ring 0 natively; deprivileged under previrt), flat,
  * paging off, linked at 0x100000.  Sites are recorded by the PV macro in
  * the site-table ABI (sites.h), as the compiler pass would.
@@ -47,6 +52,7 @@
 #define MODE_EXC 8
 #define MODE_USERTLS 9
 #define MODE_SEGS 10
+#define MODE_FSRACE 11
 
 #include "previrt/sites-asm.h"            /* PV, PV_CLASS_* */
 
@@ -88,13 +94,18 @@ start:
 	movb $42, %al
 	PV PV_CLASS_IO, 5, 2, outb %al, $0xf4
 #endif
-#if MODE == MODE_HELLO
+#if MODE == MODE_HELLO || MODE == MODE_FSRACE
 	call timer_test
 	movl $msg_ok, %esi
 	call puts
 	call seg_base_test
 	movl $msg_seg, %esi
 	call puts
+#if MODE == MODE_FSRACE
+	call fs_race_test
+	movl $msg_race, %esi
+	call puts
+#endif
 	movb $42, %al
 	PV PV_CLASS_IO, 5, 2, outb %al, $0xf4
 #elif MODE == MODE_ESCAPE
@@ -129,7 +140,7 @@ puts:
 	jmp 1b
 2:	ret
 
-#if MODE == MODE_HELLO
+#if MODE == MODE_HELLO || MODE == MODE_FSRACE
 /* IDT with IRQ0 (vector 0x20) -> tick; PIC remapped; PIT at 1 kHz;
  * sti; hlt until three ticks; cli. */
 timer_test:
@@ -182,6 +193,26 @@ seg_base_test:
 	jne 1f
 	ret
 1:	jmp 1b
+
+#if MODE == MODE_FSRACE
+/* Interrupts on, until 500 ticks: a site call (inb of the PIC mask: the
+ * fast path, no signal) then %fs:0, which must still be magic's word;
+ * else print FAILED and exit 1. */
+fs_race_test:
+	PV PV_CLASS_STI, 24, 1, sti
+1:	PV PV_CLASS_IO, 5, 2, inb $0x21, %al
+	cmpl $0x600dbeef, %fs:0
+	jne 2f
+	cmpl $500, ticks
+	jb 1b
+	PV PV_CLASS_CLI, 8, 1, cli
+	ret
+2:	movl $msg_racefail, %esi
+	call puts
+	movb $1, %al
+	PV PV_CLASS_IO, 5, 2, outb %al, $0xf4
+3:	jmp 3b
+#endif
 
 tick:
 	pushl %eax
@@ -604,6 +635,8 @@ ticks:	.long 0
 msg_start: .asciz "tiny: start\n"
 msg_ok:	.asciz "tiny: three timer ticks ok\n"
 msg_seg: .asciz "tiny: fs and gs bases ok\n"
+msg_race: .asciz "tiny: fs base kept across timer signals ok\n"
+msg_racefail: .asciz "tiny: fs base LOST after a site call\n"
 msg_tlb: .asciz "tiny: kernel-half tlb ok\n"
 msg_exc: .asciz "tiny: exceptions ok\n"
 msg_excfail: .asciz "tiny: exceptions FAILED\n"
