@@ -10,7 +10,10 @@
 #                             make:TARGET (e.g. make:i386_defconfig),
 #                             optionally +FRAGMENT (a file of CONFIG_
 #                             lines merged over it); the options previrt
-#                             needs (config-required) go over it
+#                             needs (config-required) go over it; or
+#                             fragment+FRAGMENT: tinyconfig +
+#                             config-fragment with FRAGMENT's lines
+#                             replacing the same options' lines
 # Needs: linux-source-6.1 bc flex bison cpio (scripts/deps.sh, PREVIRT_SLOW=1)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -40,7 +43,15 @@ if [ -n "$user_config" ]; then
 		{ echo "build-linux: fragment $extra missing"; exit 1; }
 	frag=$out/obj/.fragment-merged
 	mkdir -p "$out/obj"
-	cat ${extra:+"$extra"} "$here/config-required" > "$frag"
+	if [ "$base" = fragment ]; then
+		# config-fragment, each option's last line winning
+		base=make:tinyconfig
+		cat "$here/config-fragment" ${extra:+"$extra"} | awk -F= '
+			/^CONFIG_/ { if (!($1 in v)) k[++n] = $1; v[$1] = $0 }
+			END { for (i = 1; i <= n; i++) print v[k[i]] }' > "$frag"
+	else
+		cat ${extra:+"$extra"} "$here/config-required" > "$frag"
+	fi
 	case $base in
 	make:*) echo "$base" | cat - "$frag" > "$want.new" ;;
 	*) cat "$base" "$frag" > "$want.new" ;;

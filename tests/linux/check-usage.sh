@@ -24,6 +24,7 @@ expect() {
 expect 2 "unknown command frob" bash "$pl" --out "$tmp/o" --build "$build" frob
 expect 2 "unknown option --frob" bash "$pl" --frob
 expect 2 "--config /nonexistent: no such file" bash "$pl" --config /nonexistent build
+expect 2 "--config fragment /nonexistent: no such file" bash "$pl" --config fragment+/nonexistent build
 expect 1 "vmlinux.rw missing" bash "$pl" --out "$tmp/o" --build "$build" boot
 expect 1 "initramfs.cpio missing" bash "$pl" --out "$tmp/o" --build "$build" big
 touch "$tmp/o/vmlinux.rw"
