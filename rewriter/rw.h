@@ -184,6 +184,11 @@ int rw_bootargs_make(const struct rw_image *img, const struct rw_plan *pl,
 int rw_bootargs_read(const struct rw_image *img, struct rw_bootargs *a);
 /* Encode the notes into p (NULL: only measure); returns their size. */
 size_t rw_bootargs_notes(const struct rw_bootargs *a, uint8_t *p);
+/* Stamp PV_NOTE_UNRESOLVED in the written file path (analysed as img):
+ * 0 done, 1 the file has no such note (an image an older previrt-rewrite
+ * wrote, copied as it is: loaders sweep it), -1 cannot write the file. */
+int rw_note_stamp(const struct rw_image *img, const char *path,
+		  uint32_t unresolved);
 
 /* rw_write.c */
 int rw_write(struct rw_image *img, struct rw_plan *plan, const char *out);

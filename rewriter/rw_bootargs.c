@@ -11,8 +11,12 @@
  *   BACKEND  reservetop=SIZE: Linux's own interface for a hypervisor that
  *            owns the top of the address space; keeps its fixmap and
  *            vmalloc area below the runtime's wedge (AB_WEDGE_BASE).
+ * Every rewritten image also gets a PV_NOTE_UNRESOLVED note, stamped with
+ * the count of the rewriter's final check of the output (rw_note_stamp):
+ * loaders trust an image whose count is 0 and sweep any other.
  * Runs: host tool (previrt-rewrite: rw_write.c writes the notes,
- * rw_report.c reads them back for the JSON report).
+ * rw_main.c stamps the count, rw_report.c reads them back for the JSON
+ * report).
  */
 #include <elf.h>
 #include <stdio.h>
@@ -73,13 +77,14 @@ int rw_bootargs_read(const struct rw_image *img, struct rw_bootargs *a)
 			return -1;
 		memcpy(dst, n.desc, n.descsz);
 	}
-	return 1;
+	return a->always[0] || a->backend[0];
 }
 
-/* One note: name PV_NOTE_NAME, desc the fragment with its NUL. */
-static size_t put_note(uint8_t *p, uint32_t type, const char *frag)
+/* One note: name PV_NOTE_NAME, desc dl bytes of frag. */
+static size_t put_note(uint8_t *p, uint32_t type, const void *frag,
+		       uint32_t dl)
 {
-	uint32_t nl = sizeof PV_NOTE_NAME, dl = strlen(frag) + 1;
+	uint32_t nl = sizeof PV_NOTE_NAME;
 	uint32_t hdr[3] = { nl, dl, type };
 	size_t nlp = (nl + 3) & ~3u, dlp = (dl + 3) & ~3u;
 	if (p) {
@@ -94,10 +99,42 @@ static size_t put_note(uint8_t *p, uint32_t type, const char *frag)
 size_t rw_bootargs_notes(const struct rw_bootargs *a, uint8_t *p)
 {
 	size_t n = 0;
+	static const uint8_t unchecked[4] = { 0xff, 0xff, 0xff, 0xff };
 	if (a->always[0])
-		n += put_note(p ? p + n : NULL, PV_NOTE_ARGS_ALWAYS, a->always);
+		n += put_note(p ? p + n : NULL, PV_NOTE_ARGS_ALWAYS, a->always,
+			      (uint32_t)strlen(a->always) + 1);
 	if (a->backend[0])
 		n += put_note(p ? p + n : NULL, PV_NOTE_ARGS_BACKEND,
-			      a->backend);
+			      a->backend, (uint32_t)strlen(a->backend) + 1);
+	n += put_note(p ? p + n : NULL, PV_NOTE_UNRESOLVED, unchecked, 4);
 	return n;
+}
+
+int rw_note_stamp(const struct rw_image *img, const char *path,
+		  uint32_t unresolved)
+{
+	const struct rw_scn *s = NULL;
+	for (unsigned i = 0; i < img->nscn; i++)
+		if (img->scns[i].name &&
+		    !strcmp(img->scns[i].name, PV_NOTE_SECTION))
+			s = &img->scns[i];
+	if (!s || s->off > img->size || s->size > img->size - s->off)
+		return 1;
+	struct pv_note n;
+	uint32_t pos = 0;
+	while (pv_note_next(img->buf + s->off, s->size, &pos, &n)) {
+		if (n.type != PV_NOTE_UNRESOLVED || n.descsz != 4 ||
+		    !pv_note_owner(&n, PV_NOTE_NAME))
+			continue;
+		uint8_t v[4] = { (uint8_t)unresolved, (uint8_t)(unresolved >> 8),
+				 (uint8_t)(unresolved >> 16),
+				 (uint8_t)(unresolved >> 24) };
+		FILE *f = fopen(path, "r+b");
+		long at = (long)(n.desc - img->buf);
+		int ok = f && fseek(f, at, SEEK_SET) == 0 &&
+			 fwrite(v, 1, 4, f) == 4;
+		if (f && fclose(f) != 0) ok = 0;
+		return ok ? 0 : -1;
+	}
+	return 1;
 }

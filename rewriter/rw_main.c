@@ -101,6 +101,11 @@ static int run(const struct rw_opts *o, struct rw_image *img,
 		c.bytes_added = t ? t->size : 0;
 	}
 	rw_count(fin, &c);
+	if (o->out && rw_note_stamp(fin, o->out, c.total[4]) < 0) {
+		fprintf(stderr, "previrt-rewrite: %s: cannot record the check "
+			"in its " PV_NOTE_SECTION " note\n", o->out);
+		return 1;
+	}
 	rw_report_summary(fin, &c, c.bytes_added);
 	if (o->report && rw_report_json(fin, &c, c.bytes_added,
 					o->report)) {

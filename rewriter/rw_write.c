@@ -240,9 +240,10 @@ int rw_write(struct rw_image *img, struct rw_plan *pl, const char *path)
 	if (sp && slen) memcpy(sp, pl->new_sites, slen);
 	struct rw_bootargs ba;
 	l.note_off = align_up(l.sites_off + slen, 4);
-	if (!rw_scn_named(img, PV_NOTE_SECTION) &&
-	    rw_bootargs_make(img, pl, &ba) > 0)
+	if (!rw_scn_named(img, PV_NOTE_SECTION)) {
+		rw_bootargs_make(img, pl, &ba);
 		l.note_len = rw_bootargs_notes(&ba, NULL);
+	}
 	uint8_t *np = out_at(&o, l.note_off, l.note_len);
 	if (np && l.note_len) rw_bootargs_notes(&ba, np);
 	l.str_off = l.note_off + l.note_len;

@@ -226,3 +226,122 @@ unsigned pv_insn_class(const uint8_t *p, size_t avail)
 	return pv_insn_decode(p, avail, &in) == PV_INSN_SENSITIVE
 		? in.cls : PV_CLASS_COUNT;
 }
+
+/* ---- the length of any instruction (pv_insn_length) ---------------- */
+
+/* Operand encodings of the length decoder: ModRM present, immediate size
+ * (z: 4, or 2 with 0x66). */
+enum { L_BAD = 0xff, L_M = 0x80, L_I8 = 1, L_I16 = 2, L_IZ = 3,
+       L_I16_8 = 4, L_MOFFS = 5, L_FAR = 6 };
+
+/* One-byte opcode map (SDM vol. 2, table A-2), 32-bit mode. */
+static uint8_t len_one(uint8_t op)
+{
+	if (op < 0x40) {
+		switch (op & 7) {
+		case 0: case 1: case 2: case 3: return L_M;   /* ALU r/m */
+		case 4: return L_I8;                          /* AL, ib */
+		case 5: return L_IZ;                          /* eAX, iz */
+		default: return 0;   /* push/pop seg, daa.. (0x0f elsewhere) */
+		}
+	}
+	if (op < 0x62 || (op >= 0x90 && op <= 0x99) || (op >= 0x9b &&
+	    op <= 0x9f) || (op >= 0xa4 && op <= 0xa7) || (op >= 0xaa &&
+	    op <= 0xaf) || (op >= 0x6c && op <= 0x6f) || (op >= 0xf4 &&
+	    op <= 0xf5) || (op >= 0xf8 && op <= 0xfd) || (op >= 0xec &&
+	    op <= 0xef))
+		return 0;
+	if ((op >= 0x70 && op <= 0x7f) || (op >= 0xb0 && op <= 0xb7) ||
+	    (op >= 0xe0 && op <= 0xe7))
+		return L_I8;
+	if (op >= 0xb8 && op <= 0xbf)
+		return L_IZ;
+	if ((op >= 0x84 && op <= 0x8f) || (op >= 0xd0 && op <= 0xd3) ||
+	    (op >= 0xd8 && op <= 0xdf) || op == 0x62 || op == 0x63 ||
+	    op == 0xc4 || op == 0xc5 || op == 0xfe || op == 0xff)
+		return L_M;
+	switch (op) {
+	case 0x68: case 0xa9: case 0xe8: case 0xe9: return L_IZ;
+	case 0x69: case 0x81: case 0xc7: return L_M | L_IZ;
+	case 0x6a: case 0xa8: case 0xcd: case 0xd4: case 0xd5: case 0xeb:
+		return L_I8;
+	case 0x6b: case 0x80: case 0x82: case 0x83: case 0xc0: case 0xc1:
+	case 0xc6:
+		return L_M | L_I8;
+	case 0xa0: case 0xa1: case 0xa2: case 0xa3: return L_MOFFS;
+	case 0x9a: case 0xea: return L_FAR;
+	case 0xc2: case 0xca: return L_I16;
+	case 0xc8: return L_I16_8;
+	case 0xc3: case 0xc9: case 0xcb: case 0xcc: case 0xce: case 0xcf:
+	case 0xd6: case 0xd7: case 0xf1:
+		return 0;
+	case 0xf6: case 0xf7: return L_M;      /* test's immediate: by reg */
+	default: return L_BAD;                 /* prefixes, 0x0f */
+	}
+}
+
+/* Two-byte opcode map (table A-3): ModRM everywhere but these. */
+static uint8_t len_two(uint8_t op)
+{
+	switch (op) {
+	case 0x05: case 0x06: case 0x07: case 0x08: case 0x09: case 0x0b:
+	case 0x0e: case 0x30: case 0x31: case 0x32: case 0x33: case 0x34:
+	case 0x35: case 0x37: case 0x77: case 0xa0: case 0xa1: case 0xa2:
+	case 0xa8: case 0xa9: case 0xaa:
+		return 0;
+	case 0x04: case 0x0a: case 0x0c: case 0x25: case 0x27: case 0x36:
+	case 0x39: case 0x3b: case 0x3c: case 0x3d: case 0x3e: case 0x3f:
+	case 0x7a: case 0x7b:
+		return L_BAD;
+	case 0x0f: case 0x70: case 0x71: case 0x72: case 0x73: case 0xa4:
+	case 0xac: case 0xba: case 0xc2: case 0xc4: case 0xc5: case 0xc6:
+	case 0x3a:
+		return L_M | L_I8;
+	default:
+		if (op >= 0x80 && op <= 0x8f) return L_IZ;   /* jcc rel */
+		if (op >= 0xc8 && op <= 0xcf) return 0;     /* bswap */
+		return L_M;
+	}
+}
+
+int pv_insn_length(const uint8_t *p, size_t avail)
+{
+	struct pv_insn in = { 0 };
+	size_t pos = 0;
+	uint8_t enc;
+	if (avail > PV_INSN_MAX_LEN) avail = PV_INSN_MAX_LEN;
+	while (pos < avail && is_prefix(p[pos]))
+		note_prefix(&in, p[pos++]);
+	if (pos >= avail) return -1;
+	if (p[pos] == 0x0f) {
+		if (++pos >= avail) return -1;
+		uint8_t op = p[pos++];
+		if (op == 0x38 || op == 0x3a) {     /* three-byte maps */
+			if (pos++ >= avail) return -1;
+		}
+		enc = len_two(op);
+	} else {
+		uint8_t op = p[pos++];
+		enc = len_one(op);
+		/* C4/C5 with mod 3 are VEX prefixes: not IA-32 code here. */
+		if ((op == 0xc4 || op == 0xc5) && (pos >= avail ||
+						   p[pos] >= 0xc0))
+			return -1;
+		if ((op == 0xf6 || op == 0xf7) && pos < avail &&
+		    ((p[pos] >> 3) & 7) < 2)
+			enc = L_M | (op == 0xf6 ? L_I8 : L_IZ);
+	}
+	if (enc == L_BAD) return -1;
+	if ((enc & L_M) && decode_modrm(p, avail, &pos, &in) < 0) return -1;
+	unsigned z = in.opsize16 ? 2 : 4;
+	switch (enc & 0x7f) {
+	case L_I8: pos += 1; break;
+	case L_I16: pos += 2; break;
+	case L_IZ: pos += z; break;
+	case L_I16_8: pos += 3; break;
+	case L_MOFFS: pos += in.addr16 ? 2 : 4; break;
+	case L_FAR: pos += z + 2; break;
+	default: break;
+	}
+	return pos <= avail ? (int)pos : -1;
+}

@@ -1,7 +1,9 @@
 /*
  * load.c - the afterburner loader: a guest ELF32 image from a memory
  * buffer into guest-physical memory (PT_LOAD at p_paddr), the PVH entry
- * from the Xen ELF note, the site table from the section headers, and the
+ * from the Xen ELF note, the site table from the section headers, a sweep
+ * of the code of any image previrt-rewrite did not check (an unmarked
+ * silent instruction would run natively and go unseen: refused), and the
  * PVH start of day (struct hvm_start_info, registers).  Runs: hosted
  * process and monitor ring 0; freestanding.
  */
@@ -24,6 +26,7 @@ struct e32_shdr {
 };
 #define PT_LOAD 1
 #define PT_NOTE 4
+#define PF_X 1
 #define ET_EXEC 2
 #define EM_386 3
 #define SHT_NOBITS 8
@@ -272,6 +275,114 @@ static void read_tramp(struct ab_vcpu *v, const struct elf *e)
 	v->img.tramp_size = hi - v->img.tramp_paddr;
 }
 
+/* Did previrt-rewrite's final check find nothing unresolved in this file
+ * (its PV_NOTE_UNRESOLVED note says 0)? */
+static int rewriter_checked(const struct elf *e)
+{
+	const struct e32_shdr *sh = find_section(e, PV_NOTE_SECTION);
+	if (!sh || !in_file(e, sh->offset, sh->size))
+		return 0;
+	struct pv_note n;
+	uint32_t pos = 0;
+	while (pv_note_next(e->p + sh->offset, sh->size, &pos, &n))
+		if (n.type == PV_NOTE_UNRESOLVED && n.descsz == 4 &&
+		    pv_note_owner(&n, PV_NOTE_NAME))
+			return pv_le32(n.desc) == 0;
+	return 0;
+}
+
+/* Classes whose unmarked native run deprivileged neither traps nor gives
+ * the native result, on every backend: the interrupt flag lost (pushf,
+ * popf, iret: a guest that never sees IF set again hangs), the monitor's
+ * or host's tables and CR0 shown (sgdt, sidt, sldt, str, smsw).  Segment
+ * loads, far transfers and segment queries are left out: their deprivileged
+ * run traps or is made equivalent by each backend's descriptors, and a
+ * kernel image's own user-mode code uses them legitimately. */
+static int silently_wrong(unsigned cls)
+{
+	switch (cls) {
+	case PV_CLASS_PUSHF: case PV_CLASS_POPF: case PV_CLASS_IRET:
+	case PV_CLASS_STORE_DT: case PV_CLASS_STORE_TR_LDT: case PV_CLASS_SMSW:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* Code at va (n bytes at code), instruction by instruction from its start
+ * (the sites, sorted, are skipped whole; bytes that start no instruction
+ * are stepped over one at a time): the first silently wrong instruction
+ * outside every site refuses the image. */
+static int sweep_code(struct ab_vcpu *v, const uint8_t *code, uint32_t va0,
+		      uint32_t n)
+{
+	const struct ab_site *st = v->img.sites;
+	uint32_t k = 0, off = 0;
+	while (off < n) {
+		uint32_t va = va0 + off;
+		while (k < v->img.nsites && st[k].addr + st[k].len <= va)
+			k++;
+		if (k < v->img.nsites && st[k].addr <= va) {
+			off = st[k].addr + st[k].len - va0;
+			continue;
+		}
+		struct pv_insn in;
+		int len = pv_insn_length(code + off, n - off);
+		if (len < 0) {
+			off++;
+			continue;
+		}
+		if (pv_insn_decode(code + off, n - off, &in) ==
+		    PV_INSN_SENSITIVE && in.len == len &&
+		    silently_wrong(in.cls)) {
+			ab_fmt(v->err, sizeof v->err, "unmarked %s at 0x%08x "
+			       "(not in the site table, and it would run "
+			       "natively unseen): run previrt-rewrite on the "
+			       "image", pv_class_info(in.cls)->name, va);
+			return -1;
+		}
+		off += (uint32_t)len;
+	}
+	return 0;
+}
+
+/* Sweep n bytes at file offset off, within the budget of one pass over the
+ * file (overlapping sections or segments must not make the sweep
+ * quadratic in a hostile image's size). */
+static int sweep_part(struct ab_vcpu *v, const struct elf *e, uint32_t off,
+		      uint32_t va, uint32_t n, size_t *budget)
+{
+	if (!in_file(e, off, n))
+		return 0;              /* not code that is loaded from the file */
+	if (n > *budget)
+		return fail(v, "executable sections or segments overlap (at "
+			    "offset 0x%x, %u bytes)", off, n);
+	*budget -= n;
+	return sweep_code(v, e->p + off, va, n);
+}
+
+/* The executable sections (SHF_ALLOC|SHF_EXECINSTR with file bytes), or,
+ * in an image without section headers, the executable segments. */
+static int sweep_unchecked(struct ab_vcpu *v, const struct elf *e)
+{
+	size_t budget = e->size;
+	for (unsigned i = 0; i < e->eh->shnum; i++) {
+		const struct e32_shdr *sh = shdr(e, i);
+		if (sh->type != SHT_NOBITS && (sh->flags & 6) == 6 &&
+		    sweep_part(v, e, sh->offset, sh->addr, sh->size,
+			       &budget) < 0)
+			return -1;
+	}
+	for (unsigned i = 0; !e->eh->shnum && i < e->eh->phnum; i++) {
+		const struct e32_phdr *ph = phdr(e, i);
+		if (ph->type == PT_LOAD && (ph->flags & PF_X) &&
+		    sweep_part(v, e, ph->offset, ph->vaddr, ph->filesz,
+			       &budget) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int ab_load_elf(struct ab_vcpu *v, const void *data, size_t size)
 {
 	struct elf e = { data, size, NULL };
@@ -293,12 +404,14 @@ int ab_load_elf(struct ab_vcpu *v, const void *data, size_t size)
 	if (!found)
 		return fail(v, "no PVH entry note (Xen, type 18): not a PVH "
 			    "kernel", 0, 0);
-	if (!e.eh->shnum)
-		return 0;
-	read_tramp(v, &e);
-	if (read_boot_args(v, &e) < 0)
-		return -1;
-	return read_sites(v, &e);
+	if (e.eh->shnum) {
+		read_tramp(v, &e);
+		if (read_boot_args(v, &e) < 0 || read_sites(v, &e) < 0)
+			return -1;
+		if (rewriter_checked(&e))
+			return 0;
+	}
+	return sweep_unchecked(v, &e);
 }
 
 /* ---- start of day -------------------------------------------------- */

@@ -259,8 +259,28 @@ def check_boot_args(a):
            args.get("backend") == "reservetop=64M",
            "linux image: boot_args %s, want always %s" % (args, want))
     notes = run([a.readelf, "-nW", out]).stdout
-    expect(len(re.findall(r"^\s+previrt\s", notes, re.M)) == 2,
-           "linux image: want 2 previrt notes in .note.previrt:\n" + notes)
+    expect(len(re.findall(r"^\s+previrt\s", notes, re.M)) == 3,
+           "linux image: want 3 previrt notes in .note.previrt:\n" + notes)
+
+
+def unresolved_note(a, image):
+    """The count in image's previrt note type 3 (PV_NOTE_UNRESOLVED), or
+    None."""
+    notes = run([a.readelf, "-nW", image]).stdout
+    m = re.search(r"^\s+previrt\s+0x00000004\s.*\(0x00000003\)"
+                  r".*description data: ((?:[0-9a-f]{2} ?){4})", notes, re.M)
+    return int.from_bytes(bytes.fromhex(m.group(1).replace(" ", "")),
+                          "little") if m else None
+
+
+def check_unresolved_note(a):
+    """previrt-rewrite stamps the count its final check of the output
+    found: 0 for a complete image, the unresolved count otherwise (the
+    loaders sweep any image whose count is not 0)."""
+    got = unresolved_note(a, os.path.join(a.outdir, "e2e.rw.elf"))
+    expect(got == 0, "complete image: unresolved note %s, want 0" % got)
+    got = unresolved_note(a, os.path.join(a.outdir, "bad.rw.elf"))
+    expect(got == 2, "bad image: unresolved note %s, want 2" % got)
 
 
 def relocs_of(readelf, image, section):
@@ -321,6 +341,7 @@ def main():
     check_good(a)
     check_bad(a)
     check_boot_args(a)
+    check_unresolved_note(a)
     check_relocs(a)
     check_bad_options(a)
     for p in problems:

@@ -78,6 +78,54 @@ Test(insn, corpus_matches_assembler)
 	elf_end(c.elf); close(c.fd);
 }
 
+/* pv_insn_length: every corpus instruction, sensitive or not, has the
+ * assembler's length; only VEX-encoded ones (the AVX2 entries) are -1. */
+Test(insn, length_matches_assembler)
+{
+	struct corpus c = open_corpus();
+	const uint8_t *text = c.text->d_buf;
+	const char *e = c.expect->d_buf, *end = e + c.expect->d_size;
+	unsigned n = 0, vex = 0;
+	while (e < end) {
+		uint32_t off; memcpy(&off, e, 4);
+		unsigned len = (uint8_t)e[4];
+		e += 5 + strlen(e + 5) + 1;
+		int r = pv_insn_length(text + off, c.text->d_size - off);
+		unsigned p = off;
+		while (text[p] == 0x66 || text[p] == 0x67 || text[p] == 0xf2 ||
+		       text[p] == 0xf3 || text[p] == 0xf0)
+			p++;
+		if (r < 0 && (text[p] == 0xc4 || text[p] == 0xc5)) {
+			vex++;
+			continue;
+		}
+		cr_expect_eq(r, (int)len, "#%u at %#x: length %d want %u",
+			     n, off, r, len);
+		n++;
+	}
+	cr_assert_gt(n, 100, "corpus too small: %u", n);
+	cr_expect_gt(vex, 0, "no VEX entry in the corpus to refuse");
+	elf_end(c.elf); close(c.fd);
+}
+
+/* Truncated, undefined and VEX openings are -1, never a read past avail. */
+Test(insn, length_refuses_what_is_not_ia32)
+{
+	static const uint8_t ud[] = { 0x0f, 0x04 }, vex[] = { 0xc5, 0xf8, 0x77 },
+		trunc[] = { 0x81, 0x05, 0, 0, 0 }, pfx[15] = { [0 ... 14] = 0x66 };
+	cr_expect_eq(pv_insn_length(ud, sizeof ud), -1);
+	cr_expect_eq(pv_insn_length(vex, sizeof vex), -1);
+	cr_expect_eq(pv_insn_length(trunc, sizeof trunc), -1);
+	cr_expect_eq(pv_insn_length(pfx, sizeof pfx), -1);
+	cr_expect_eq(pv_insn_length(trunc, 0), -1);
+	static const uint8_t les[] = { 0xc4, 0x06 }, enter[] = { 0xc8, 1, 0, 2 },
+		testb[] = { 0xf6, 0xc0, 0x01 }, notb[] = { 0xf6, 0xd0 };
+	cr_expect_eq(pv_insn_length(les, sizeof les), 2);
+	cr_expect_eq(pv_insn_length(enter, sizeof enter), 4);
+	cr_expect_eq(pv_insn_length(testb, sizeof testb), 3);
+	cr_expect_eq(pv_insn_length(notb, sizeof notb), 2);
+}
+
 Test(insn, every_class_in_corpus)
 {
 	struct corpus c = open_corpus();

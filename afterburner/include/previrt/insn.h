@@ -9,7 +9,8 @@
  * with which operands?".  Prefix and opcode (plus ModRM.reg for group
  * opcodes) decide sensitivity; the length is computed only for sensitive
  * instructions.  Tools that need the length of arbitrary instructions use
- * LLVM's disassembler (rewriter) and call this on each decoded instruction.
+ * LLVM's disassembler (rewriter) and call this on each decoded instruction;
+ * pv_insn_length is the freestanding fallback for the afterburner.
  */
 #ifndef PREVIRT_INSN_H
 #define PREVIRT_INSN_H
@@ -53,5 +54,11 @@ int pv_insn_decode(const uint8_t *p, size_t avail, struct pv_insn *out);
 
 /* The class of the instruction at p, or PV_CLASS_COUNT if none/bad. */
 unsigned pv_insn_class(const uint8_t *p, size_t avail);
+
+/* The length of any IA-32 instruction at p (general-purpose, x87, MMX,
+ * SSE; not VEX/EVEX), 1..15, or -1 when p does not start one (undefined
+ * opcode, VEX, truncated).  For loaders sweeping code no rewriter
+ * checked (load.c); the rewriter itself uses LLVM's disassembler. */
+int pv_insn_length(const uint8_t *p, size_t avail);
 
 #endif

@@ -66,6 +66,12 @@ struct pv_site {
 #define PV_NOTE_NAME         "previrt"
 #define PV_NOTE_ARGS_ALWAYS  1    /* every boot, native too */
 #define PV_NOTE_ARGS_BACKEND 2    /* only under a previrt backend */
+/* desc: a 32-bit little-endian count, the sensitive instructions that the
+ * rewriter's final check of this very file found outside every site
+ * (previrt-rewrite writes PV_NOTE_UNCHECKED and stamps the count after
+ * re-analysing its output).  0 lets loaders skip their own sweep. */
+#define PV_NOTE_UNRESOLVED   3
+#define PV_NOTE_UNCHECKED    0xffffffffu
 #define PV_NOTE_ARGS_MAX     128
 
 /* One ELF note of a note area (SHT_NOTE section or PT_NOTE segment). */
