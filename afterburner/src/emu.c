@@ -228,16 +228,60 @@ static int do_int(struct ex *x)
 
 /* ================= seg group ========================================= */
 
-/* Is sel loadable into segment register n (not CS)?  0 or #GP. */
+/* Descriptor fields (SDM vol. 3, 3.4.5): d[1] is the high word. */
+static unsigned d_dpl(const uint32_t d[2]) { return d[1] >> 13 & 3; }
+static int d_present(const uint32_t d[2]) { return d[1] >> 15 & 1; }
+static int d_segment(const uint32_t d[2]) { return d[1] >> 12 & 1; }
+static int d_code(const uint32_t d[2]) { return d_segment(d) && (d[1] & 0x800); }
+static int d_conforming(const uint32_t d[2]) { return d_code(d) && (d[1] & 0x400); }
+static int d_readable(const uint32_t d[2])
+{
+	return d_segment(d) && (!d_code(d) || (d[1] & 0x200));
+}
+static int d_writable(const uint32_t d[2])
+{
+	return d_segment(d) && !d_code(d) && (d[1] & 0x200);
+}
+
+/* The hardware's privilege rule for data-segment loads and lar, lsl,
+ * verr, verw: conforming code is exempt, else max(CPL, RPL) <= DPL. */
+static int d_privilege_ok(const struct ex *x, uint16_t sel,
+			  const uint32_t d[2])
+{
+	return d_conforming(d) ||
+	       ((unsigned)x->v->cpl <= d_dpl(d) && (sel & 3u) <= d_dpl(d));
+}
+
+/* A segment load marks its descriptor accessed, as the CPU does. */
+static void set_accessed(struct ex *x, uint16_t sel, uint32_t d[2])
+{
+	uint32_t e, va, base = x->v->gdtr.base;
+	if ((d[1] & 0x100) || (sel & 4))
+		return;           /* LDT descriptors: kept as they are */
+	d[1] |= 0x100;
+	ab_vcpu_write(x->v, base + (sel & ~7u) + 4, &d[1], 4, 0, &e, &va);
+}
+
+/* Is sel loadable into segment register n (not CS)?  0, or the fault
+ * the hardware raises: #GP(sel) for a descriptor it may not use (system,
+ * execute-only code, SS not writable data of DPL = RPL = CPL, privilege),
+ * #NP(sel) / #SS(sel) for one not present. */
 static int seg_check(struct ex *x, unsigned n, uint16_t sel)
 {
 	uint32_t d[2];
+	unsigned cpl = (unsigned)x->v->cpl;
 	if (!(sel & ~3))
 		return n == 2 ? gp(x, 0) : 0;       /* null: not into SS */
-	if (ab_vcpu_desc(x->v, sel, d) < 0 || !(d[1] & 0x1000))
+	if (ab_vcpu_desc(x->v, sel, d) < 0)
 		return gp(x, sel & ~3u);
-	if (!(d[1] & 0x8000))
+	int ok = n == 2 ? d_writable(d) && (sel & 3u) == cpl &&
+			  d_dpl(d) == cpl
+			: d_readable(d) && d_privilege_ok(x, sel, d);
+	if (!ok)
+		return gp(x, sel & ~3u);
+	if (!d_present(d))
 		return fault(x, n == 2 ? 12 : 11, sel & ~3u);
+	set_accessed(x, sel, d);
 	return 0;
 }
 
@@ -355,6 +399,20 @@ static int do_lret(struct ex *x)
 	return 0;
 }
 
+/* May lar (lsl) report this system descriptor type?  SDM vol. 2, LAR
+ * and LSL: TSSes and the LDT for both, call and task gates for lar. */
+static int sys_type_ok(unsigned type, int is_lsl)
+{
+	switch (type) {
+	case 0x1: case 0x2: case 0x3: case 0x9: case 0xb:
+		return 1;
+	case 0x4: case 0x5: case 0xc:
+		return !is_lsl;
+	default:
+		return 0;
+	}
+}
+
 /* lar / lsl / verr / verw against the guest's descriptor tables. */
 static int do_seg_query(struct ex *x)
 {
@@ -362,16 +420,19 @@ static int do_seg_query(struct ex *x)
 	uint32_t sel, d[2];
 	if (rm_read(x, &sel, 2) < 0)
 		return -1;
-	int ok = (sel & ~3u) && ab_vcpu_desc(x->v, (uint16_t)sel, d) == 0;
+	int ok = (sel & ~3u) && ab_vcpu_desc(x->v, (uint16_t)sel, d) == 0 &&
+		 d_privilege_ok(x, (uint16_t)sel, d);
 	x->r->eflags &= ~FL_ZF;
+	if (ok && in->op == 0x00) {                  /* verr (4) / verw (5) */
+		ok = in->reg == 4 ? d_readable(d) : d_writable(d);
+	} else if (ok) {
+		ok = d_segment(d) || sys_type_ok(d[1] >> 8 & 0xf, in->op == 0x03);
+	}
 	if (ok && in->op == 0x02) {
 		*gpr(x->r, in->reg) = d[1] & 0x00f0ff00u;
 	} else if (ok && in->op == 0x03) {
 		uint32_t lim = (d[0] & 0xffff) | (d[1] & 0xf0000);
 		*gpr(x->r, in->reg) = d[1] & 0x800000 ? lim << 12 | 0xfff : lim;
-	} else if (ok && in->op == 0x00) {   /* verr (4) / verw (5) */
-		int code = (d[1] & 0x1800) == 0x1800;
-		ok = in->reg == 4 ? !code || (d[1] & 0x200) : !code && (d[1] & 0x200);
 	}
 	if (ok)
 		x->r->eflags |= FL_ZF;

@@ -140,8 +140,10 @@ static void emit_inline(struct emit *e, const struct pv_insn *in)
 #define SEG_POP(k)       (0x360u + 48u * (k))
 #define SEG_MOVW(k, r)   (0x420u + 48u * (8u * (k) + (r)))
 #define SEG_CHECK        0xa20u                         /* DS, ES */
-#define SEG_CHECKB(j)    (0xa60u + 0x60u * (j))         /* FS, GS */
-#define SEG_DESC_READ    0x21u   /* in each check: the first read */
+#define SEG_CHECKB(j)    (0xa70u + 0x60u * (j))         /* FS, GS */
+#define SEG_DESC_READ    0x21u   /* in each check: the first read, */
+#define SEG_DESC_HI      0x33u   /* its high word again, */
+#define SEG_DESC_LO      0x44u   /* and (FS/GS) its low word */
 #define SH_OFF(f)   (AB_WEDGE_SHARED + \
 		     (uint32_t)__builtin_offsetof(struct ab_shared, f))
 #define SH_SEL(n)   (SH_OFF(sel) + 4 * (n))
@@ -240,39 +242,61 @@ static void check_head(struct emit *e, unsigned *null_at,
 	b(e, 0x03); b(e, 0x15); d32(e, SH_OFF(gdt_base));
 }
 
-static void check_fail(struct emit *e, unsigned fail_at)
+/* Shared failure exit: ZF=0 and return (two jumps land here). */
+static void check_fail(struct emit *e, unsigned fail_at, unsigned rpl_at)
 {
 	land(e, fail_at);
+	land(e, rpl_at);
 	b(e, 0x85); b(e, 0xe4);                        /* test %esp: ZF=0 */
 	b(e, 0xc3);
 }
 
-/* DS/ES: what the emulator's seg_check accepts - null, or TI=0,
- * (sel|7) <= gdt_limit, descriptor S and P set.  Anything else (LDT,
- * beyond the limit, system or not present) returns ZF=0. */
+/* %eax = selector, %edx = its descriptor: the selector's RPL must not
+ * exceed the descriptor's DPL (the runtime runs these for the guest
+ * kernel, CPL 0, so CPL <= DPL always holds).  Clobbers %ecx; returns
+ * the jump to take when it fails. */
+static unsigned rpl_check(struct emit *e)
+{
+	b(e, 0x8b); b(e, 0x4a); b(e, 0x04);            /* mov 4(%edx),%ecx */
+	b(e, 0xc1); b(e, 0xe9); b(e, 0x0d);            /* shr $13, %ecx */
+	b(e, 0x83); b(e, 0xe1); b(e, 0x03);            /* and $3, %ecx: DPL */
+	b(e, 0x50);                                    /* push %eax */
+	b(e, 0x83); b(e, 0xe0); b(e, 0x03);            /* and $3, %eax: RPL */
+	b(e, 0x39); b(e, 0xc1);                        /* cmp %eax, %ecx */
+	b(e, 0x58);                                    /* pop %eax */
+	return jcc(e, 0x72);                           /* jb fail */
+}
+
+/* DS/ES: only what the emulator's seg_check accepts with nothing to
+ * write - null, or TI=0, (sel|7) <= gdt_limit, a present data descriptor
+ * already marked accessed, RPL <= DPL.  Anything else (LDT, beyond the
+ * limit, system, code, not present, not yet accessed, RPL above DPL)
+ * returns ZF=0: the runtime does what the CPU would. */
 static void seg_check_stub(struct emit *e)
 {
-	unsigned null_at, ldt_at, fail_at;
+	unsigned null_at, ldt_at, fail_at, rpl_at;
 	check_head(e, &null_at, &ldt_at, &fail_at);
+	rpl_at = rpl_check(e);
 	b(e, 0x8b); b(e, 0x4a); b(e, 0x04);            /* mov 4(%edx),%ecx */
-	b(e, 0x81); b(e, 0xe1); d32(e, 0x9000);        /* and $S|P, %ecx */
-	b(e, 0x81); b(e, 0xf9); d32(e, 0x9000);        /* cmp $S|P, %ecx */
+	b(e, 0x81); b(e, 0xe1); d32(e, 0x9900);        /* and $P|S|code|A */
+	b(e, 0x81); b(e, 0xf9); d32(e, 0x9100);        /* cmp $P|S|A */
 	land(e, null_at);
 	land(e, ldt_at);
 	b(e, 0xc3);
-	check_fail(e, fail_at);
+	check_fail(e, fail_at, rpl_at);
 }
 
 /* FS/GS (j 0/1): as above, and the descriptor's base must be the one the
  * backend already uses (seg_base[j]; seg_exp[j] holds it in descriptor
- * form with S|P), so that the real state needs no change.  Null: only
+ * form with P|S|A), so that the real state needs no change.  Null: only
  * when that base is 0. */
 static void seg_checkb_stub(struct emit *e, unsigned j)
 {
-	unsigned null_at, ldt_at, fail_at;
+	unsigned null_at, ldt_at, fail_at, rpl_at;
 	check_head(e, &null_at, &ldt_at, &fail_at);
+	rpl_at = rpl_check(e);
 	b(e, 0x8b); b(e, 0x4a); b(e, 0x04);            /* mov 4(%edx),%ecx */
-	b(e, 0x81); b(e, 0xe1); d32(e, 0xff0090ff);    /* and base|S|P */
+	b(e, 0x81); b(e, 0xe1); d32(e, 0xff0099ff);    /* and base|P|S|code|A */
 	b(e, 0x3b); b(e, 0x0d); d32(e, SH_EXP(j, 1));  /* cmp exp_hi */
 	unsigned ne = jcc(e, 0x75);
 	b(e, 0x8b); b(e, 0x0a);                        /* mov (%edx),%ecx */
@@ -284,7 +308,7 @@ static void seg_checkb_stub(struct emit *e, unsigned j)
 	land(e, null_at);
 	b(e, 0x83); b(e, 0x3d); d32(e, SH_BASE(j)); b(e, 0x00);
 	b(e, 0xc3);                                    /* ZF: base == 0 */
-	check_fail(e, fail_at);
+	check_fail(e, fail_at, rpl_at);
 }
 
 void ab_patch_seg_stubs(uint8_t *buf, uint32_t link)
@@ -350,11 +374,12 @@ int ab_patch_seg_stub(const struct pv_insn *in)
 
 int ab_patch_seg_fault_point(uint32_t off)
 {
-	if (off == SEG_CHECK + SEG_DESC_READ)
+	if (off == SEG_CHECK + SEG_DESC_READ || off == SEG_CHECK + SEG_DESC_HI)
 		return 1;
 	for (unsigned j = 0; j < 2; j++)
 		if (off == SEG_CHECKB(j) + SEG_DESC_READ ||
-		    off == SEG_CHECKB(j) + SEG_DESC_READ + 17)
+		    off == SEG_CHECKB(j) + SEG_DESC_HI ||
+		    off == SEG_CHECKB(j) + SEG_DESC_LO)
 			return 1;
 	return 0;
 }

@@ -50,6 +50,8 @@ static uint16_t boot_sel(int k, int user)
 	return user ? BM_SEL_GUDATA : BM_SEL_GDATA;
 }
 
+static void ldt_none(void);
+
 void bm_seg_init(struct ab_vm *vm, const struct ab_regs *r)
 {
 	(void)vm;
@@ -59,6 +61,10 @@ void bm_seg_init(struct ab_vm *vm, const struct ab_regs *r)
 		cur[k] = boot_sel(k, 0);
 	for (unsigned i = 0; i < BM_GUEST_GDT_MAX; i++)
 		gstatus[i] = 0xff;
+	/* LDTR as the firmware left it is a valid 64 KiB LDT at linear 0
+	 * (the reset state): a guest's LDT selector would read it there
+	 * and page-fault.  Null, it raises #GP(selector) as it must. */
+	ldt_none();
 }
 
 static int is_boot(uint16_t real);

@@ -4,7 +4,7 @@
  * AB_WEDGE_STUBS, written by tlb.c), whose far jump through selector 0x33
  * reaches a 64-bit `jmp *` in the same page, which lands here (high, in
  * the host binary).  Saves the guest registers, switches to the host
- * stack, TLS base and FPU/SSE state, calls ho_fast_site() (run.c), and
+ * stack, flags, TLS base and FPU/SSE state, calls ho_fast_site() (run.c), and
  * returns to the guest kernel with iretq (32-bit compatibility-mode
  * CS/SS).  An iret to guest user mode runs the user stub from inside
  * ho_fast_site and returns here when the vCPU is back in the kernel.
@@ -38,7 +38,8 @@ ho_fast_enter:
 	leaq ho_fast_stack_top(%rip), %rsp
 	pushfq
 	popq ho_frame+F_RFL(%rip)
-	cld
+	pushq $2                 /* the host's flags: no AC (the guest kernel's */
+	popfq                    /* popf may set it), DF, TF or NT */
 	movq ho_host_fs(%rip), %rax
 	wrfsbase %rax
 	fxsave64 ho_fxarea(%rip)

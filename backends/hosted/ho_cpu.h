@@ -1,6 +1,6 @@
 /*
  * ho_cpu.h - every inline asm statement of the hosted backend: segment
- * register loads for the 32-bit guest, FS base repair, the entry trap,
+ * register loads for the 32-bit guest, FS base repair, AC off, the entry trap,
  * the user stub's jump into its own code.  Runs: hosted process (64-bit
  * signal handlers, just before sigreturn into the guest; the forked user
  * stub).
@@ -39,6 +39,15 @@ static inline uint64_t ho_rdfsbase(void)
 static inline void ho_wrfsbase(uint64_t b)
 {
 	__asm__ volatile("wrfsbase %0" :: "r"(b) : "memory");
+}
+
+/* EFLAGS.AC off: a signal can arrive while the guest kernel runs with the
+ * AC its own popf set, and Linux keeps AC for the handler, whose
+ * unaligned accesses would then fault (#AC at CPL 3). */
+static inline void ho_clear_ac(void)
+{
+	__asm__ volatile("pushfq\n\tandl $~0x40000, (%%rsp)\n\tpopfq"
+			 ::: "memory", "cc");
 }
 
 /* ud2: the SIGILL handler sees the flag ho_vm.entering and replaces this

@@ -38,13 +38,15 @@ uint64_t ho_host_fs;
 static int ho_have_fsgsbase;
 struct ho_frame ho_frame;
 
-/* First thing in every handler: the host's TLS base back in FS.  Returns
+/* First thing in every handler: AC off and the host's TLS base back in
+ * FS (sigreturn restores the interrupted flags).  Returns
  * the base the interrupted code had: a handler that returns to host code
  * puts it back (host_fs_restore), since the interrupted code may be the
  * return path to the guest with the guest's base already loaded (a timer
  * signal between load_data_segs and iretq in fast.S). */
 static uint64_t fix_fs(void)
 {
+	ho_clear_ac();
 	uint64_t was = ho_rdfsbase();
 	if (was != ho_host_fs)
 		ho_wrfsbase(ho_host_fs);
@@ -112,7 +114,7 @@ static void segs_out(struct ab_vm *vm)
 		sh->seg_base[j] = b;
 		sh->seg_exp[j][0] = b << 16;
 		sh->seg_exp[j][1] = (b & 0xff000000u) | (b >> 16 & 0xff) |
-				    0x9000;
+				    0x9100;          /* P|S|A, data */
 	}
 }
 
@@ -296,7 +298,11 @@ static void on_fault(int sig, siginfo_t *si, void *ctx)
 	kernel_segs_in(vm);
 	unsigned trap = (unsigned)g[REG_TRAPNO];
 	uint32_t err = (uint32_t)g[REG_ERR];
-	if (sig == SIGSEGV && trap == 14)
+	if (sig == SIGBUS && trap == 17 && vm->cpl == 0)
+		vm->r.eflags &= ~FL_AC;   /* #AC: only the real CPL 3 checks
+					     alignment; the guest kernel's own
+					     popf set AC: drop it, retry */
+	else if (sig == SIGSEGV && trap == 14)
 		page_fault(vm, (uint64_t)g[REG_CR2], err);
 	else if (sig == SIGSEGV && trap == 13)
 		general_protection(vm, err);

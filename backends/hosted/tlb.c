@@ -50,9 +50,12 @@ static void write_stub(uint8_t *p)
 	memcpy(p + 2, &far_ptr, 4);
 	memcpy(p + HO_STUB_FARPTR, &far_off, 4);
 	memcpy(p + HO_STUB_FARPTR + 4, &sel, 2);
-	p[HO_STUB_JMP64] = 0xff; p[HO_STUB_JMP64 + 1] = 0x25;  /* jmp *0(%rip) */
-	memset(p + HO_STUB_JMP64 + 2, 0, 4);
-	memcpy(p + HO_STUB_JMP64 + 6, &target, 8);
+	/* jmp *2(%rip): the target 8-byte aligned, so that the read cannot
+	 * raise #AC when a signal-free entry still has the guest's AC set */
+	p[HO_STUB_JMP64] = 0xff; p[HO_STUB_JMP64 + 1] = 0x25;
+	p[HO_STUB_JMP64 + 2] = 2;
+	memset(p + HO_STUB_JMP64 + 3, 0, 3);
+	memcpy(p + HO_STUB_JMP64 + 8, &target, 8);
 	/* position-independent but for the shared page: same in the alias */
 	ab_patch_seg_stubs(p + HO_STUB_SEG, AB_WEDGE_STUBS + HO_STUB_SEG);
 }

@@ -130,9 +130,17 @@ void desc_init(void);
 void tss_set_esp0(u32 esp0);
 void desc_gdtr(struct dtr *d);
 void desc_idtr(struct dtr *d);
+void desc_set_test_gate(u8 type);
 
 /* trap.c */
 void trap(struct trapframe *tf);
+/* Armed by conform.c around a fault it provokes: the kernel-mode trap
+ * records it and resumes at resume (set by the x86.h *_catch wrapper). */
+struct kcatch { volatile u32 armed, resume, trapno, err, cr2; };
+extern struct kcatch kcatch;
+
+/* conform.c */
+void conform_run(void);
 extern volatile u32 test_int_count;
 extern volatile u32 test_int_flags;
 

@@ -5,7 +5,8 @@
  * process (init) and the scheduler.  Runs: guest kernel, called once by
  * boot.S with paging on and the boot stack.
  * Command line: selftest=fail-one (one deliberately failing self test),
- * selftest=kfault, selftest=hang (see selftest_breakage), nobench (skip
+ * selftest=kfault, selftest=hang (see selftest_breakage), conform (only
+ * the conformance transcript, conform.c, then exit 0), nobench (skip
  * all benchmarks); all words also go to init's argv
  * (init.c: notests, nobench, run=PROGRAM).
  */
@@ -99,6 +100,10 @@ void kmain(u32 start_info_pa)
 	kprintf("mem %u MiB, %u free pages, tsc %llu kHz, cmdline '%s'\n",
 		ram_end >> 20, kalloc_free_pages(), tsc_per_ms(), pvh_cmdline());
 	selftest_breakage();
+	if (cmdline_has("conform")) {
+		conform_run();
+		debug_exit(0);
+	}
 	ktest_run(cmdline_has("selftest=fail-one"));
 	if (!cmdline_has("nobench"))
 		kbench_run();

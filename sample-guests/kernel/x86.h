@@ -299,4 +299,97 @@ static inline u32 lsl(u32 sel)
 	return ok ? v : 0;
 }
 
+/* --- for the conformance transcript (conform.c) ---------------------- */
+/* iret to the next instruction with EFLAGS f (same ring, same cs). */
+static inline void iret_with_flags(u32 f)
+{
+	__asm__ volatile("pushl %0\n\t"
+			 "pushl %%cs\n\t"
+			 "pushl $1f\n\t"
+			 "iretl\n"
+			 "1:" :: "r"(f) : "memory", "cc");
+}
+
+/* ljmp to the kernel code selector, then a far call to a local lret: the
+ * cs seen inside the call. */
+static inline u16 far_call_read_cs(void)
+{
+	u32 cs;
+	__asm__ volatile("ljmpl $0x08, $3f\n"
+			 "3:\tlcalll $0x08, $2f\n\t"
+			 "jmp 1f\n"
+			 "2:\tmovl %%cs, %0\n\t"
+			 "lretl\n"
+			 "1:" : "=&r"(cs) :: "memory");
+	return (u16)cs;
+}
+
+/* Load %fs / read a word where the load may fault on purpose: the fault
+ * handler resumes after it at *resume (trap.c, kcatch). */
+static inline void load_fs_catch(u16 sel, u32 *resume)
+{
+	__asm__ volatile("movl $1f, %1\n\t"
+			 "movw %0, %%fs\n"
+			 "1:" :: "r"(sel), "m"(*resume) : "memory");
+}
+
+static inline u32 read_catch(u32 va, u32 *resume)
+{
+	u32 v = 0xdeadbeef;
+	__asm__ volatile("movl $1f, %2\n\t"
+			 "movl (%1), %0\n"
+			 "1:" : "+r"(v) : "r"(va), "m"(*resume) : "memory");
+	return v;
+}
+
+static inline u32 verr(u32 sel)
+{
+	u32 ok = 0;
+	__asm__ volatile("verr %w1\n\tsetz %b0" : "+q"(ok) : "r"(sel) : "cc");
+	return ok;
+}
+
+static inline u32 verw(u32 sel)
+{
+	u32 ok = 0;
+	__asm__ volatile("verw %w1\n\tsetz %b0" : "+q"(ok) : "r"(sel) : "cc");
+	return ok;
+}
+
+static inline void lmsw(u16 v) { __asm__ volatile("lmsw %0" :: "r"(v) : "memory"); }
+
+static inline u32 read_dr7(void)
+{
+	u32 v;
+	__asm__ volatile("movl %%dr7, %0" : "=r"(v));
+	return v;
+}
+
+static inline void write_dr7(u32 v)
+{
+	__asm__ volatile("movl %0, %%dr7" :: "r"(v));
+}
+
+static inline void wbinvd(void) { __asm__ volatile("wbinvd" ::: "memory"); }
+
+/* lfs from a far pointer in memory: the %fs that results. */
+static inline u16 lfs_read(const void *farptr)
+{
+	u32 fs;
+	__asm__ volatile("lfsl (%1), %0\n\t"
+			 "movl %%fs, %0" : "=&r"(fs) : "r"(farptr) : "memory");
+	return (u16)fs;
+}
+
+/* rep insb/outsb through the UART scratch register (port 0x3ff). */
+static inline void outsb_scratch(const u8 *p, u32 n)
+{
+	__asm__ volatile("rep outsb" : "+S"(p), "+c"(n) : "d"(0x3ff) : "memory");
+}
+
+static inline void insb_scratch(u8 *p, u32 n)
+{
+	__asm__ volatile("rep insb" : "+D"(p), "+c"(n) : "d"(0x3ff) : "memory");
+}
+
 #endif

@@ -444,7 +444,7 @@ Test(patch, seg_load_stub_bytes)
 	cr_assert_eq(u32_at(p + 15), SHSEL(0));
 	cr_assert_eq(p[23], 0xc3);
 	/* pop %gs: its own check, with the base */
-	cr_assert_eq(seg_rel(blk, 0x3f0 + 9), SEGLINK + 0xac0);
+	cr_assert_eq(seg_rel(blk, 0x3f0 + 9), SEGLINK + 0xad0);
 	cr_assert_eq(u32_at(blk + 0x3f0 + 17), SHSEL(5));
 }
 
@@ -474,8 +474,15 @@ Test(patch, seg_check_bytes)
 	cr_assert_eq(c[0x16], 0x77);
 	cr_assert_eq(ret, ret2);
 	cr_assert_eq(c[ret], 0xc3);
-	cr_assert_eq(u32_at(c + ret - 4), 0x9000u, "cmp $S|P");
+	cr_assert_eq(u32_at(c + ret - 10), 0x9900u, "and $P|S|code|A");
+	cr_assert_eq(u32_at(c + ret - 4), 0x9100u, "cmp $P|S|A: data, accessed");
 	cr_assert_eq(fail, ret + 1);
+	/* RPL above DPL: jb to the same fail tail; the descriptor's high
+	 * word read again (a fault point too) */
+	cr_assert_eq(c[0x31], 0x72, "jb (RPL > DPL)");
+	cr_assert_eq(0x33u + c[0x32], fail);
+	cr_assert_eq(c[0x33], 0x8b);
+	cr_assert(ab_patch_seg_fault_point(0xa20 + 0x33));
 	static const uint8_t tail[] = { 0x85, 0xe4, 0xc3 };
 	cr_assert_eq(memcmp(c + fail, tail, 3), 0, "ZF=0");
 }
@@ -497,7 +504,7 @@ Test(patch, seg_check_base_bytes)
 	static uint8_t blk[AB_SEGSTUB_SIZE];
 	ab_patch_seg_stubs(blk, SEGLINK);
 	for (unsigned j = 0; j < 2; j++) {
-		const uint8_t *c = blk + 0xa60 + 0x60 * j;
+		const uint8_t *c = blk + 0xa70 + 0x60 * j;
 		uint32_t sh = AB_WEDGE_SHARED;
 		uint32_t exp = sh + (uint32_t)offsetof(struct ab_shared, seg_exp)
 			       + 8 * j;
@@ -505,17 +512,19 @@ Test(patch, seg_check_base_bytes)
 							 seg_base) + 4 * j;
 		cr_assert_eq(c[0x21], 0x8b, "mov 4(%%edx), %%ecx");
 		cr_assert_eq(c[0x22], 0x4a);
-		cr_assert_eq(u32_at(c + 0x26), 0xff0090ffu, "base|S|P mask");
-		cr_assert_eq(u32_at(c + 0x2c), exp + 4);
-		cr_assert_eq(c[0x30], 0x75);
-		cr_assert_eq(c[0x32], 0x8b, "mov (%%edx), %%ecx");
-		cr_assert_eq(c[0x33], 0x0a);
-		cr_assert(ab_patch_seg_fault_point(0xa60 + 0x60 * j + 0x21));
-		cr_assert(ab_patch_seg_fault_point(0xa60 + 0x60 * j + 0x32));
-		cr_assert_eq(u32_at(c + 0x36), 0xffff0000u);
-		cr_assert_eq(u32_at(c + 0x3c), exp);
-		unsigned ret = 0x32 + c[0x31];
-		cr_assert_eq(ret, 0x40u);
+		cr_assert_eq(c[0x31], 0x72, "jb (RPL > DPL)");
+		cr_assert_eq(u32_at(c + 0x38), 0xff0099ffu, "base|P|S|code|A mask");
+		cr_assert_eq(u32_at(c + 0x3e), exp + 4);
+		cr_assert_eq(c[0x42], 0x75);
+		cr_assert_eq(c[0x44], 0x8b, "mov (%%edx), %%ecx");
+		cr_assert_eq(c[0x45], 0x0a);
+		cr_assert(ab_patch_seg_fault_point(0xa70 + 0x60 * j + 0x21));
+		cr_assert(ab_patch_seg_fault_point(0xa70 + 0x60 * j + 0x33));
+		cr_assert(ab_patch_seg_fault_point(0xa70 + 0x60 * j + 0x44));
+		cr_assert_eq(u32_at(c + 0x48), 0xffff0000u);
+		cr_assert_eq(u32_at(c + 0x4e), exp);
+		unsigned ret = 0x44 + c[0x43];
+		cr_assert_eq(ret, 0x52u);
 		cr_assert_eq(c[ret], 0xc3);
 		/* null: cmpl $0, seg_base[j]; ret */
 		unsigned null = 7 + c[6];

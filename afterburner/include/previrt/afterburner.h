@@ -213,13 +213,14 @@ int ab_patch_can_inline(const struct pv_insn *in);
  * to a 32-bit register) take the virtual selector from sh->sel; loads of
  * DS/ES/FS/GS (pop, mov from a 32-bit register) accept a null selector or
  * a GDT selector within sh->gdt_limit whose descriptor (read at
- * sh->gdt_base) is present and a code/data segment - exactly what the
- * emulator checks - and, for FS/GS, whose base is sh->seg_base[] (null:
+ * sh->gdt_base) is a present data segment already marked accessed, with
+ * RPL <= DPL - a subset of what the emulator accepts, with nothing to
+ * write - and, for FS/GS, whose base is sh->seg_base[] (null:
  * that base is 0), and store it in sh->sel; anything else jumps to
  * AB_WEDGE_STUBS, where the runtime emulates the site as before.  Valid
  * only where the real DS and ES need not change with the virtual ones
  * and FS/GS only with their bases (hosted). */
-#define AB_SEGSTUB_SIZE 0xb20u
+#define AB_SEGSTUB_SIZE 0xb40u
 #define AB_SEG_ES 0
 #define AB_SEG_DS 3
 void ab_patch_seg_stubs(uint8_t *buf, uint32_t link);

@@ -70,7 +70,7 @@ struct ab_shared {
 	uint32_t gdt_base;        /* virtual GDTR for the fast load check; */
 	uint32_t gdt_limit;       /* 0: no GDT selector passes it */
 	uint32_t seg_base[2];     /* FS, GS bases the backend runs with, */
-	uint32_t seg_exp[2][2];   /* as descriptor words & base|S|P masks */
+	uint32_t seg_exp[2][2];   /* as descriptor words & base|P|S|code|A masks */
 };
 _Static_assert(sizeof(struct ab_shared) <= 0x400,
 	       "struct ab_shared must stay below the monitor's 0x400");
