@@ -147,6 +147,41 @@ static void conform_cpu(void)
 	wrmsr(0x174, cs);
 }
 
+/* A read and then a write fault, as the walker of each backend must see
+ * them: the PTE's accessed and dirty bits the CPU sets, and a write to a
+ * read-only page (CR0.WP set) raising #PF with "present, write" and CR2. */
+static void conform_paging(void)
+{
+	volatile u32 *v = (volatile u32 *)CONFORM_VA;
+	u8 *page = kalloc();
+	if (!page) {
+		kprintf("conform: paging no memory\n");
+		return;
+	}
+	vm_map(vm_kpgdir(), CONFORM_VA, V2P(page), PTE_W);
+	u32 *pte = vm_walk(vm_kpgdir(), CONFORM_VA, 0);
+	*pte &= ~(u32)(PTE_A | PTE_D);
+	invlpg(CONFORM_VA);
+	kprintf("conform: pte fresh a %u d %u", !!(*pte & PTE_A),
+		!!(*pte & PTE_D));
+	(void)v[1];
+	kprintf(" after-read a %u d %u", !!(*pte & PTE_A), !!(*pte & PTE_D));
+	v[1] = 7;
+	kprintf(" after-write a %u d %u\n", !!(*pte & PTE_A),
+		!!(*pte & PTE_D));
+	*pte &= ~(u32)PTE_W;
+	invlpg(CONFORM_VA);
+	kcatch.trapno = kcatch.err = ~0u;
+	kcatch.armed = 1;
+	write_catch(CONFORM_VA + 8, 5, (u32 *)&kcatch.resume);
+	kcatch.armed = 0;
+	kprintf("conform: write-read-only fault %x err %x cr2 %x value %x\n",
+		kcatch.trapno, kcatch.err, kcatch.cr2, v[2]);
+	*pte = 0;
+	invlpg(CONFORM_VA);
+	kfree(page);
+}
+
 /* Port I/O, single and string, through the UART's scratch register. */
 static void conform_io(void)
 {
@@ -165,6 +200,7 @@ void conform_run(void)
 	conform_tables();
 	conform_segments();
 	conform_cpu();
+	conform_paging();
 	conform_io();
 	kprintf("conform: done\n");
 }

@@ -333,6 +333,13 @@ static inline void load_fs_catch(u16 sel, u32 *resume)
 			 "1:" :: "r"(sel), "m"(*resume) : "memory");
 }
 
+static inline void write_catch(u32 va, u32 val, u32 *resume)
+{
+	__asm__ volatile("movl $1f, %2\n\t"
+			 "movl %1, (%0)\n"
+			 "1:" :: "r"(va), "r"(val), "m"(*resume) : "memory");
+}
+
 static inline u32 read_catch(u32 va, u32 *resume)
 {
 	u32 v = 0xdeadbeef;
