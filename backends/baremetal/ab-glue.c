@@ -151,6 +151,10 @@ void bm_guest_stats(struct ab_vm *vm)
 		  bm_seg_fast_gate, bm_pages_free());
 	bm_printf("stat monitor ram-window-remaps %u cr3-kept-tables %u\n",
 		  bm_win_remaps, vm->mmu.kept);
+	bm_printf("stat monitor space-entries-resynced %u space-entries-reused "
+		  "%u space-entries-stale %u spaces-evicted %u\n",
+		  vm->mmu.resynced, vm->mmu.reused, vm->mmu.stale,
+		  vm->mmu.evicted);
 	static const unsigned vecs[] = { 13, 14, BM_VEC_IRQ0, BM_VEC_SYSCALL,
 					 BM_VEC_RUNTIME };
 	for (unsigned i = 0; i < sizeof vecs / sizeof vecs[0]; i++) {

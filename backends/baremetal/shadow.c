@@ -23,28 +23,61 @@ static uint32_t *tab(struct bm_mmu *m, uint32_t pa)
 	return m->env->table(pa);
 }
 
-/* Forget shadow table slot i: zero the entries it ever held and keep
- * the table for reuse (or give it back to the pool). */
-static void drop_pt(struct bm_mmu *m, uint32_t *pd, unsigned i)
+/* Give shadow table pt back: zero the entries it ever held (lo..hi) and
+ * keep it for reuse, or return it to the pool. */
+static void release_pt(struct bm_mmu *m, uint32_t pt, unsigned lo,
+		       unsigned hi)
 {
-	if (!(pd[i] & P))
-		return;
-	uint32_t pt = pd[i] & FRAME, *e = tab(m, pt);
-	for (unsigned k = m->lo[i]; k <= m->hi[i]; k++)
+	uint32_t *e = tab(m, pt);
+	for (unsigned k = lo; k <= hi; k++)
 		e[k] = 0;
 	if (m->nclean < BM_MMU_CLEAN)
 		m->clean[m->nclean++] = pt;
 	else
 		m->env->free(pt);
+}
+
+/* Forget shadow table slot i (its table released). */
+static void drop_pt(struct bm_mmu *m, uint32_t *pd, unsigned i)
+{
+	if (!(pd[i] & P))
+		return;
+	release_pt(m, pd[i] & FRAME, m->lo[i], m->hi[i]);
 	pd[i] = 0;
 	m->gpde[i] = 0;
 	m->drops++;
+}
+
+static void space_release(struct bm_mmu *m, struct bm_mmu_space *sp)
+{
+	for (uint32_t k = 0; k < sp->n; k++)
+		release_pt(m, sp->t[k].pt, sp->t[k].lo, sp->t[k].hi);
+	sp->n = 0;
+}
+
+/* Pool exhausted: give back the kept tables of the least recently used
+ * space that has any.  1 if something was freed. */
+static int reclaim(struct bm_mmu *m)
+{
+	struct bm_mmu_space *lru = NULL;
+	for (unsigned i = 0; i < BM_MMU_SPACES; i++) {
+		struct bm_mmu_space *sp = &m->spaces[i];
+		if (sp->used && sp->n && (!lru || sp->stamp < lru->stamp))
+			lru = sp;
+	}
+	if (!lru)
+		return 0;
+	space_release(m, lru);
+	m->evicted++;
+	return 1;
 }
 
 /* A zeroed page for a new shadow table in slot i, 0 if none. */
 static uint32_t new_pt(struct bm_mmu *m, unsigned i)
 {
 	uint32_t pt = m->nclean ? m->clean[--m->nclean] : m->env->alloc();
+	while (!pt && reclaim(m))
+		pt = m->nclean ? m->clean[--m->nclean] : m->env->alloc();
 	if (!pt)
 		return 0;
 	m->live[m->nlive++] = (uint16_t)i;
@@ -91,15 +124,32 @@ static void scrub_local(struct bm_mmu *m, uint32_t *pd, unsigned i)
 	m->around[i] = 0;
 }
 
+/* Table slot i goes with the space it was built for (sp), when there is
+ * room; else it is dropped. */
+static void set_aside(struct bm_mmu *m, uint32_t *pd, unsigned i,
+		      struct bm_mmu_space *sp)
+{
+	if (!sp || sp->n >= BM_MMU_SPACE_PTS) {
+		drop_pt(m, pd, i);
+		return;
+	}
+	sp->t[sp->n++] = (struct bm_mmu_kept){ .pt = pd[i] & FRAME,
+		.gpde = m->gpde[i], .slot = (uint16_t)i, .lo = m->lo[i],
+		.hi = m->hi[i], .around = m->around[i] };
+	pd[i] = 0;
+	m->gpde[i] = 0;
+}
+
 /* What a CR3 load flushes: every non-global entry.  Tables without a
- * global entry are dropped whole, mixed ones scrubbed. */
-static void drop_local(struct bm_mmu *m)
+ * global entry leave the active shadow whole (set aside for sp, the space
+ * being left), mixed ones are scrubbed. */
+static void drop_local(struct bm_mmu *m, struct bm_mmu_space *sp)
 {
 	uint32_t *pd = tab(m, m->root), n = 0;
 	for (uint32_t k = 0; k < m->nlive; k++) {
 		unsigned i = m->live[k];
 		if (m->local[i] && !m->global[i]) {
-			drop_pt(m, pd, i);
+			set_aside(m, pd, i, sp);
 			continue;
 		}
 		if (m->local[i])
@@ -141,6 +191,9 @@ int bm_mmu_init(struct bm_mmu *m, const struct bm_mmu_env *env,
 		m->hints[i].used = m->hints[i].n = 0;
 	m->cur = NULL;
 	m->hint_next = m->prefills = m->kept = 0;
+	for (unsigned i = 0; i < BM_MMU_SPACES; i++)
+		m->spaces[i].used = m->spaces[i].n = 0;
+	m->clock = m->resynced = m->reused = m->stale = m->evicted = 0;
 	m->nlive = m->nclean = 0;
 	m->nprot = m->nunprot = 0;
 	m->prot_written = 0;
@@ -437,17 +490,112 @@ static void prefill(struct bm_mmu *m, uint32_t va)
 	m->prefills += m->fills - before;
 }
 
+/* ---- kept tables per address space ------------------------------------ */
+
+/* The space of guest CR3 gcr3, or a free or least recently used slot
+ * taken over for it (what that one kept is given back). */
+static struct bm_mmu_space *space_for(struct bm_mmu *m, uint32_t gcr3)
+{
+	struct bm_mmu_space *pick = NULL;
+	for (unsigned i = 0; i < BM_MMU_SPACES; i++) {
+		struct bm_mmu_space *sp = &m->spaces[i];
+		if (sp->used && sp->gcr3 == gcr3)
+			return sp;
+		if (!pick || (pick->used && (!sp->used ||
+					     sp->stamp < pick->stamp)))
+			pick = sp;
+	}
+	if (pick->used) {
+		space_release(m, pick);
+		m->evicted++;
+	}
+	*pick = (struct bm_mmu_space){ .gcr3 = gcr3, .used = 1,
+				       .stamp = m->clock };
+	return pick;
+}
+
+/* The shadow entry a fill would make now for guest PTE g under guest PDE
+ * pde (accessed, rights, dirty, guard), or 0 if a fill would not make
+ * one without touching the guest's A bit. */
+static uint32_t fill_now(const struct bm_mmu *m, uint32_t pde, uint32_t g)
+{
+	uint32_t gpa = g & FRAME;
+	if ((g & (P | A)) != (P | A) || gpa >= m->ram_size)
+		return 0;
+	return guard_pte(m, gpa, (m->ram_hpa + gpa) | entry_flags(m, pde, g, 0));
+}
+
+/* Every entry of kept table t that is not what a fill would make now is
+ * cleared (and its fault-around block may be scanned again).  The CPU's
+ * own accessed and dirty bits in the shadow entry do not count. */
+static void resync(struct bm_mmu *m, struct bm_mmu_kept *t, uint32_t pde,
+		   const uint32_t *gpt)
+{
+	uint32_t *e = tab(m, t->pt);
+	for (unsigned k = t->lo; k <= t->hi; k++) {
+		if (!e[k])
+			continue;
+		m->resynced++;
+		if ((e[k] & ~(A | D)) == fill_now(m, pde, gpt[k])) {
+			m->reused++;
+			continue;
+		}
+		e[k] = 0;
+		t->around &= (uint8_t)~(1u << (k / BM_MMU_AROUND));
+		m->stale++;
+	}
+}
+
+/* Space sp's kept tables back into the active shadow, each resynced with
+ * the guest's tables as they are now; a table whose guest PDE changed
+ * (another page table, other rights, a large page, not accessed) or whose
+ * slot is taken is given back instead. */
+static void take_back(struct bm_mmu *m, struct bm_mmu_space *sp)
+{
+	uint32_t *pd = tab(m, m->root), *gpd = guest_table(m, m->gcr3);
+	for (uint32_t k = 0; k < sp->n; k++) {
+		struct bm_mmu_kept *t = &sp->t[k];
+		unsigned i = t->slot;
+		uint32_t pde = gpd ? gpd[i] : 0;
+		const uint32_t *gpt = pde == t->gpde && !(pd[i] & P) &&
+			!((pde & PS) && m->pse) ? guest_table(m, pde) : NULL;
+		if (!gpt) {
+			release_pt(m, t->pt, t->lo, t->hi);
+			continue;
+		}
+		resync(m, t, pde, gpt);
+		pd[i] = t->pt | P | W | U;
+		m->gpde[i] = pde;
+		m->lo[i] = t->lo;
+		m->hi[i] = t->hi;
+		m->around[i] = t->around;
+		m->local[i] = 1;
+		m->global[i] = 0;
+		m->live[m->nlive++] = (uint16_t)i;
+	}
+	sp->n = 0;
+}
+
 void bm_mmu_load_cr3(struct bm_mmu *m, uint32_t cr3, int paging)
 {
-	if (paging && m->paging && m->pge)
-		drop_local(m);
+	int keep = paging && m->paging && m->pge;
+	m->clock++;
+	if (keep)
+		drop_local(m, space_for(m, m->gcr3));
 	else
 		bm_mmu_flush(m);
 	m->gcr3 = cr3 & FRAME;
 	m->paging = paging;
+	if (keep) {
+		struct bm_mmu_space *sp = space_for(m, m->gcr3);
+		sp->stamp = m->clock;
+		take_back(m, sp);
+	}
 	m->cur = paging ? hints_for(m, m->gcr3) : NULL;
+	uint32_t *pd = tab(m, m->root);
 	for (unsigned i = 0; m->cur && i < m->cur->n; i++)
-		prefill(m, m->cur->va[i]);
+		if (!(pd[m->cur->va[i] >> 22] & P))   /* not a kept table */
+			prefill(m, m->cur->va[i]);
 }
 
 int bm_mmu_fault(struct bm_mmu *m, uint32_t va, uint32_t err, uint32_t *gerr)

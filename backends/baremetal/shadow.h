@@ -12,11 +12,22 @@
  * a clean page is shadowed read-only so its first write faults and sets
  * the guest's D bit.  A CR3 load keeps only what a TLB may keep: GLOBAL
  * translations (guest G bit with guest CR4.PGE; the guest must invlpg or
- * flush them, as on hardware) survive it, every other entry goes.  What is kept per guest address space
- * is a short list of HINTS (addresses that faulted while it was current),
- * and a CR3 load refills the blocks around them from the guest's tables
- * as they are then (only entries the guest has already accessed, as
- * fault-around does): a speculative TLB fill, never a stale one.
+ * flush them, as on hardware) survive it.  The shadow tables that hold
+ * only non-global entries are not lost: they are set aside for the guest
+ * address space they belong to (a bounded cache of SPACES, keyed by the
+ * guest's page-directory frame, least recently used evicted), and when
+ * the guest loads that CR3 again each kept table is RESYNCED against the
+ * guest's tables as they are then: a slot whose guest PDE changed is
+ * dropped, and every kept entry that is not exactly what a fill would
+ * make now (frame, rights, accessed, dirty, guard) is cleared.  What is
+ * left is what a flushed TLB refilled would hold, so no write protection
+ * of the guest's tables is needed.  Tables that hold both kinds lose
+ * their non-global entries; without guest CR4.PGE a CR3 load drops
+ * everything.  What is kept besides per guest address space is a short
+ * list of HINTS (addresses that faulted while it was current), and a CR3
+ * load refills the blocks around them from the guest's tables as they are
+ * then (only entries the guest has already accessed, as fault-around
+ * does): a speculative TLB fill, never a stale one.
  */
 #ifndef BM_SHADOW_H
 #define BM_SHADOW_H
@@ -40,6 +51,25 @@ struct bm_mmu_env {
 #define BM_MMU_UNPROT     8              /* addresses written since */
 #define BM_MMU_HINT_AS    8              /* address spaces with hints */
 #define BM_MMU_HINTS      8              /* hinted blocks per space */
+
+#define BM_MMU_SPACES     8              /* address spaces with kept tables */
+#define BM_MMU_SPACE_PTS  12             /* kept tables per space */
+
+/* A shadow table set aside at a CR3 load, for its space's return. */
+struct bm_mmu_kept {
+	uint32_t pt;                     /* host PA of the shadow table */
+	uint32_t gpde;                   /* the guest PDE it was made from */
+	uint16_t slot, lo, hi;           /* PDE slot, entries ever written */
+	uint8_t around;                  /* fault-around blocks scanned */
+};
+
+struct bm_mmu_space {
+	uint32_t gcr3;                   /* guest CR3 (frame) */
+	uint32_t used;                   /* 1: gcr3 is valid */
+	uint32_t stamp;                  /* last CR3 load of it (LRU) */
+	uint32_t n;                      /* kept tables */
+	struct bm_mmu_kept t[BM_MMU_SPACE_PTS];
+};
 
 struct bm_mmu_hints {
 	uint32_t gcr3;                   /* guest CR3 (frame) */
@@ -84,6 +114,12 @@ struct bm_mmu {
 	uint32_t hint_next;              /* next slot to take over */
 	uint32_t prefills;               /* entries made by CR3-load refill */
 	uint32_t kept;                   /* tables kept across CR3 loads */
+	/* Non-global tables set aside per guest address space (see top). */
+	struct bm_mmu_space spaces[BM_MMU_SPACES];
+	uint32_t clock;                  /* CR3 loads, for LRU */
+	uint32_t resynced, reused, stale, evicted;  /* counters: entries
+					    checked, kept ones that were
+					    right, cleared; spaces evicted */
 	/* Guarded guest frames (the guest's GDT): shadowed read-only, so the
 	 * guest's first write to one faults.  That write is let through
 	 * (its address made writable and listed) and prot_written set, until
@@ -108,8 +144,10 @@ int  bm_mmu_init(struct bm_mmu *m, const struct bm_mmu_env *env,
 		 uint32_t ram_hpa, uint32_t ram_size,
 		 const uint32_t *high_pdes);
 /* New guest CR3 / paging mode: removes every non-global shadow entry
- * (every entry when paging is switched on or off), then refills the
- * hinted blocks of that address space (paging on). */
+ * from the active shadow (every entry when paging is switched on or off),
+ * setting non-global tables aside for the old space (guest PGE on); puts
+ * back and resyncs the new space's kept tables; then refills its hinted
+ * blocks (paging on). */
 void bm_mmu_load_cr3(struct bm_mmu *m, uint32_t cr3, int paging);
 /* Guest invlpg: drop the shadow entry of va (or its whole shadow table
  * if the guest's PDE changed).  The caller flushes the real TLB. */

@@ -468,3 +468,137 @@ Test(shadow, guard_list_overflow_flushes)
 	cr_assert_eq(mmu.nlive, 0, "every table dropped");
 	cr_assert_eq(mmu.prot_written, 0);
 }
+
+/* ---- kept tables per address space (issue 16) ---------------------------
+ * Spaces GPD and 0x5000 each map user va 0x400000.. through their own
+ * page table; the kernel page is global in both (guest CR4.PGE). */
+#define GPT2 0x6000u
+static void two_spaces(void)
+{
+	mmu.pge = 1;
+	map_kernel(GPD, 0x163);
+	map_kernel(0x5000, 0x163);
+	gmem(0x5000)[1] = GPT2 | 0x007;
+	gmem(GPT)[5] = 0x9000 | 0x067;               /* dirty: writable */
+	gmem(GPT)[6] = 0xa000 | 0x007;               /* clean: read-only */
+	gmem(GPT2)[5] = 0xb000 | 0x067;
+}
+
+Test(shadow, space_tables_reused_after_a_switch_back)
+{
+	uint32_t gerr;
+	two_spaces();
+	bm_mmu_load_cr3(&mmu, GPD, 1);
+	bm_mmu_fault(&mmu, 0x405000, 2, &gerr);
+	bm_mmu_fault(&mmu, 0x406000, 0, &gerr);
+	uint32_t a5 = spte(0x405000), a6 = spte(0x406000);
+	cr_assert_neq(a5, 0);
+	cr_assert_neq(a6, 0);
+	bm_mmu_load_cr3(&mmu, 0x5000, 1);
+	cr_assert_eq(spte(0x405000), 0, "other space: not visible");
+	bm_mmu_fault(&mmu, 0x405000, 0, &gerr);
+	cr_assert_eq(spte(0x405000) & ~0xfffu, RAM_HPA + 0xb000);
+	uint32_t fills = mmu.fills;
+	bm_mmu_load_cr3(&mmu, GPD, 1);
+	cr_assert_eq(spte(0x405000), a5, "kept entry back as it was");
+	cr_assert_eq(spte(0x406000), a6);
+	cr_assert_eq(mmu.fills, fills, "no refill needed");
+	cr_assert_eq(mmu.reused, 2);
+	cr_assert_eq(mmu.stale, 0);
+	bm_mmu_load_cr3(&mmu, 0x5000, 1);
+	cr_assert_eq(spte(0x405000) & ~0xfffu, RAM_HPA + 0xb000);
+}
+
+Test(shadow, space_resync_drops_what_changed_while_away)
+{
+	uint32_t gerr;
+	two_spaces();
+	gmem(GPT)[7] = 0xc000 | 0x067;
+	gmem(GPT)[8] = 0xd000 | 0x067;
+	bm_mmu_load_cr3(&mmu, GPD, 1);
+	for (uint32_t va = 0x405000; va <= 0x408000; va += 0x1000)
+		bm_mmu_fault(&mmu, va, 0, &gerr);
+	uint32_t a6 = spte(0x406000);
+	bm_mmu_load_cr3(&mmu, 0x5000, 1);
+	gmem(GPT)[5] = 0xe000 | 0x067;               /* remapped */
+	gmem(GPT)[7] &= ~0x20u;                      /* A cleared (aging) */
+	gmem(GPT)[8] &= ~0x40u;                      /* D cleared (writeback) */
+	bm_mmu_load_cr3(&mmu, GPD, 1);
+	cr_assert_eq(spte(0x405000), 0, "remapped: not stale");
+	cr_assert_eq(spte(0x406000), a6, "unchanged: kept");
+	cr_assert_eq(spte(0x407000), 0, "A clear: the next access sets it");
+	cr_assert_eq(spte(0x408000), 0, "D clear: the next write sets it");
+	cr_assert_eq(mmu.stale, 3);
+	bm_mmu_fault(&mmu, 0x407000, 0, &gerr);
+	cr_assert_eq(gmem(GPT)[7] & 0x20u, 0x20u, "A set again");
+	bm_mmu_fault(&mmu, 0x405000, 0, &gerr);
+	cr_assert_eq(spte(0x405000) & ~0xfffu, RAM_HPA + 0xe000);
+}
+
+Test(shadow, space_directory_frame_reused_as_another_directory)
+{
+	uint32_t gerr;
+	two_spaces();
+	bm_mmu_load_cr3(&mmu, GPD, 1);
+	bm_mmu_fault(&mmu, 0x405000, 0, &gerr);
+	bm_mmu_load_cr3(&mmu, 0x5000, 1);
+	/* GPD freed and reused: a new directory whose slot 1 is GPT2 */
+	gmem(GPD)[1] = GPT2 | 0x007;
+	bm_mmu_load_cr3(&mmu, GPD, 1);
+	cr_assert_neq(spte(0x405000) & ~0xfffu, RAM_HPA + 0x9000,
+		      "the old table is not taken back");
+	bm_mmu_fault(&mmu, 0x405000, 0, &gerr);
+	cr_assert_eq(spte(0x405000) & ~0xfffu, RAM_HPA + 0xb000);
+	/* GPD reused as data (a zeroed page), then loaded: nothing kept */
+	bm_mmu_load_cr3(&mmu, 0x5000, 1);
+	memset(gmem(GPD), 0, 4096);
+	map_kernel(GPD, 0x163);
+	bm_mmu_load_cr3(&mmu, GPD, 1);
+	cr_assert_eq(spte(0x405000), 0);
+	cr_assert_eq(bm_mmu_fault(&mmu, 0x405000, 0, &gerr), BM_PF_GUEST);
+}
+
+Test(shadow, spaces_evicted_least_recently_used)
+{
+	uint32_t gerr;
+	two_spaces();
+	/* BM_MMU_SPACES + 1 directories sharing GPT in slot 1 */
+	for (uint32_t s = 0; s <= BM_MMU_SPACES; s++) {
+		uint32_t pd = 0x100000 + s * 0x1000;
+		map_kernel(pd, 0x163);
+		gmem(pd)[1] = GPT | 0x007;
+	}
+	for (uint32_t s = 0; s <= BM_MMU_SPACES; s++) {
+		bm_mmu_load_cr3(&mmu, 0x100000 + s * 0x1000, 1);
+		bm_mmu_fault(&mmu, 0x405000, 0, &gerr);
+	}
+	bm_mmu_load_cr3(&mmu, 0x5000, 1);
+	cr_assert_geq(mmu.evicted, 1);
+	uint32_t reused = mmu.reused;
+	bm_mmu_load_cr3(&mmu, 0x100000, 1);          /* the oldest: evicted */
+	cr_assert_eq(spte(0x405000), 0);
+	cr_assert_eq(mmu.reused, reused);
+	bm_mmu_load_cr3(&mmu, 0x100000 + BM_MMU_SPACES * 0x1000, 1);
+	cr_assert_neq(spte(0x405000), 0, "the newest: kept");
+	cr_assert_eq(mmu.reused, reused + 1);
+	/* every kept table is accounted for: in use, kept or clean */
+	bm_mmu_load_cr3(&mmu, 0, 0);
+	for (unsigned i = 0; i < BM_MMU_SPACES; i++)
+		cr_assert_leq(mmu.spaces[i].n, BM_MMU_SPACE_PTS);
+}
+
+Test(shadow, pool_exhaustion_reclaims_kept_tables)
+{
+	uint32_t gerr;
+	two_spaces();
+	bm_mmu_load_cr3(&mmu, GPD, 1);
+	bm_mmu_fault(&mmu, 0x405000, 0, &gerr);
+	bm_mmu_load_cr3(&mmu, 0x5000, 1);            /* GPD's table kept */
+	mmu.nclean = 0;
+	while (t_alloc())
+		;                                    /* the pool is empty */
+	gmem(0x5000)[2] = GPT | 0x007;               /* va 0x800000.. */
+	cr_assert_eq(bm_mmu_fault(&mmu, 0x805000, 0, &gerr), BM_PF_FILLED,
+		     "a kept table was given back for the new one");
+	cr_assert_eq(mmu.evicted, 1);
+}
