@@ -176,7 +176,8 @@ void rw_count(const struct rw_image *img, struct rw_counts *c);
 int rw_tables_update(struct rw_image *img, const struct rw_plan *plan);
 
 /* rw_bootargs.c: PV_NOTE_ARGS_* fragments, "" when none. */
-struct rw_bootargs { char always[PV_NOTE_ARGS_MAX], backend[PV_NOTE_ARGS_MAX]; };
+struct rw_bootargs { char always[PV_NOTE_ARGS_MAX], backend[PV_NOTE_ARGS_MAX],
+		     tsc[PV_NOTE_ARGS_MAX]; };
 /* What the rewritten image will need (1), or nothing (0: not Linux). */
 int rw_bootargs_make(const struct rw_image *img, const struct rw_plan *pl,
 		     struct rw_bootargs *a);

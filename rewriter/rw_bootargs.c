@@ -11,6 +11,10 @@
  *   BACKEND  reservetop=SIZE: Linux's own interface for a hypervisor that
  *            owns the top of the address space; keeps its fixmap and
  *            vmalloc area below the runtime's wedge (AB_WEDGE_BASE).
+ *   TSC      tsc_early_khz=, to which the loader appends the backend's
+ *            TSC rate: Linux calibrates its TSC against the PIT, which
+ *            fails when every PIT read is an exit, and then keeps the PIT
+ *            as its clock (three port reads, three exits, per read).
  * Every rewritten image also gets a PV_NOTE_UNRESOLVED note, stamped with
  * the count of the rewriter's final check of the output (rw_note_stamp):
  * loaders trust an image whose count is 0 and sweep any other.
@@ -47,6 +51,7 @@ int rw_bootargs_make(const struct rw_image *img, const struct rw_plan *pl,
 	if (!has_note(img, "Linux")) return 0;
 	snprintf(a->backend, sizeof a->backend, "reservetop=%uM",
 		 (unsigned)((0x100000000ull - AB_WEDGE_BASE) >> 20));
+	snprintf(a->tsc, sizeof a->tsc, "tsc_early_khz=");
 	if (pl->area.len && !pl->area.in_hole) {
 		uint32_t lo = (pl->area.paddr - RW_HDR_RESERVE) & ~0xfffu;
 		uint32_t hi = (pl->area.paddr + pl->area.len + 0xfff) & ~0xfffu;
@@ -71,13 +76,14 @@ int rw_bootargs_read(const struct rw_image *img, struct rw_bootargs *a)
 	uint32_t pos = 0;
 	while (pv_note_next(img->buf + s->off, s->size, &pos, &n)) {
 		char *dst = n.type == PV_NOTE_ARGS_ALWAYS ? a->always
-			  : n.type == PV_NOTE_ARGS_BACKEND ? a->backend : NULL;
+			  : n.type == PV_NOTE_ARGS_BACKEND ? a->backend
+			  : n.type == PV_NOTE_ARGS_TSC ? a->tsc : NULL;
 		if (!pv_note_owner(&n, PV_NOTE_NAME) || !dst) continue;
 		if (!pv_note_args_ok(&n))
 			return -1;
 		memcpy(dst, n.desc, n.descsz);
 	}
-	return a->always[0] || a->backend[0];
+	return a->always[0] || a->backend[0] || a->tsc[0];
 }
 
 /* One note: name PV_NOTE_NAME, desc dl bytes of frag. */
@@ -106,6 +112,9 @@ size_t rw_bootargs_notes(const struct rw_bootargs *a, uint8_t *p)
 	if (a->backend[0])
 		n += put_note(p ? p + n : NULL, PV_NOTE_ARGS_BACKEND,
 			      a->backend, (uint32_t)strlen(a->backend) + 1);
+	if (a->tsc[0])
+		n += put_note(p ? p + n : NULL, PV_NOTE_ARGS_TSC, a->tsc,
+			      (uint32_t)strlen(a->tsc) + 1);
 	n += put_note(p ? p + n : NULL, PV_NOTE_UNRESOLVED, unchecked, 4);
 	return n;
 }

@@ -71,6 +71,8 @@ static void json_bootargs(FILE *f, const struct rw_image *img)
 	json_str(f, a.always);
 	fprintf(f, ", \"backend\": ");
 	json_str(f, a.backend);
+	fprintf(f, ", \"tsc\": ");
+	json_str(f, a.tsc);
 	fprintf(f, "},\n");
 }
 

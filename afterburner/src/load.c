@@ -231,7 +231,8 @@ static int read_sites(struct ab_vcpu *v, const struct elf *e)
 }
 
 /* The image's boot-argument fragments (PV_NOTE_SECTION): ALWAYS, then
- * BACKEND, space-separated, into v->img.boot_args. */
+ * BACKEND, then TSC with the backend's TSC rate appended (left out if the
+ * backend does not know it), space-separated, into v->img.boot_args. */
 static int read_boot_args(struct ab_vcpu *v, const struct elf *e)
 {
 	const struct e32_shdr *sh = find_section(e, PV_NOTE_SECTION);
@@ -241,10 +242,12 @@ static int read_boot_args(struct ab_vcpu *v, const struct elf *e)
 	if (!in_file(e, sh->offset, sh->size))
 		return fail(v, PV_NOTE_SECTION ": %u bytes at offset 0x%x "
 			    "outside the file", sh->size, sh->offset);
-	for (uint32_t type = PV_NOTE_ARGS_ALWAYS; type <= PV_NOTE_ARGS_BACKEND;
-	     type++) {
+	static const uint32_t types[] = { PV_NOTE_ARGS_ALWAYS,
+		PV_NOTE_ARGS_BACKEND, PV_NOTE_ARGS_TSC };
+	uint32_t khz = ab_backend_tsc_khz(v->vm);
+	for (uint32_t t = 0; t < sizeof types / sizeof types[0]; t++) {
 		struct pv_note n;
-		uint32_t pos = 0;
+		uint32_t pos = 0, type = types[t];
 		while (pv_note_next(e->p + sh->offset, sh->size, &pos, &n)) {
 			if (n.type != type || !pv_note_owner(&n, PV_NOTE_NAME))
 				continue;
@@ -253,9 +256,18 @@ static int read_boot_args(struct ab_vcpu *v, const struct elf *e)
 				return fail(v, PV_NOTE_SECTION ": note type %u "
 					    "is not one string of at most %u "
 					    "bytes", type, PV_NOTE_ARGS_MAX);
+			if (type == PV_NOTE_ARGS_TSC && !khz)
+				continue;
+			if (used + 1 + n.descsz + 11 > sizeof v->img.boot_args)
+				return fail(v, PV_NOTE_SECTION ": boot arguments "
+					    "longer than %u bytes (note type %u)",
+					    (uint32_t)sizeof v->img.boot_args - 12,
+					    type);
 			if (used)
 				out[used++] = ' ';
 			ab_memcpy(out + used, n.desc, n.descsz);
+			if (type == PV_NOTE_ARGS_TSC)
+				ab_fmt(out + used + n.descsz - 1, 12, "%u", khz);
 		}
 	}
 	return 0;

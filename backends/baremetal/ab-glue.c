@@ -44,9 +44,18 @@ static unsigned guest_modules(struct bm_boot *b, struct ab_module *m)
  * ring 1: the guest's selectors are kept as they are in those registers
  * (its RPL-0 selectors are valid for the DPL-1 demoted descriptors), so
  * loads and reads are exact natively.  CS/SS reads show RPL 1 and SS
- * loads fault: those stay patched. */
+ * loads fault: those stay patched.  verr and verw too: with DPL 0 made 1
+ * and CPL 0 made 1, max(CPL, RPL) <= DPL holds exactly when it did, and
+ * the type, presence and limit checks see the mirrored descriptors (only
+ * a descriptor the monitor refuses to mirror answers "no" where the
+ * hardware would say "yes"; the guest could not use it anyway).  Linux
+ * runs verw on every return to user mode (its MDS buffer clearing); lar
+ * and lsl would show the demoted DPL and stay patched. */
 static int native_seg_ok(const struct pv_insn *in)
 {
+	if (in->cls == PV_CLASS_SEG_QUERY)
+		return in->two_byte && in->op == 0x00 &&
+		       (in->reg == 4 || in->reg == 5);
 	int data_sreg = in->has_modrm && (in->reg == 0 || in->reg >= 3) &&
 		in->reg <= 5;
 	if (in->cls == PV_CLASS_SEG_LOAD)

@@ -323,6 +323,12 @@ uint64_t ab_backend_now_ns(struct ab_vm *vm)
 	return bm_now_ns();
 }
 
+uint32_t ab_backend_tsc_khz(struct ab_vm *vm)
+{
+	(void)vm;
+	return bm_tsc_khz();    /* measured against the PIT at boot (cpu.c) */
+}
+
 /* Program the real PIT for the guest's deadline, or for the longest
  * one-shot period (~55 ms, console polling) when there is none. */
 static void timer_arm(struct ab_vm *vm)

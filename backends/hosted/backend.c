@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "ho.h"
+#include "ho_cpu.h"
 
 uint64_t ho_now(void)
 {
@@ -75,6 +76,20 @@ uint64_t ab_backend_now_ns(struct ab_vm *vm)
 {
 	(void)vm;
 	return ho_now();
+}
+
+/* The TSC against CLOCK_MONOTONIC over 20 ms, once. */
+uint32_t ab_backend_tsc_khz(struct ab_vm *vm)
+{
+	static uint32_t khz;
+	(void)vm;
+	if (!khz) {
+		uint64_t t0 = ho_now(), c0 = ho_rdtsc(), t1;
+		while ((t1 = ho_now()) - t0 < 20000000)
+			;
+		khz = (uint32_t)((ho_rdtsc() - c0) * 1000000 / (t1 - t0));
+	}
+	return khz;
 }
 
 void ab_backend_set_timer(struct ab_vm *vm, uint64_t deadline_ns)

@@ -1,6 +1,6 @@
 /*
  * ho_cpu.h - every inline asm statement of the hosted backend: segment
- * register loads for the 32-bit guest, FS base repair, AC off, the entry trap,
+ * register loads for the 32-bit guest, FS base repair, AC off, rdtsc, the entry trap,
  * the user stub's jump into its own code.  Runs: hosted process (64-bit
  * signal handlers, just before sigreturn into the guest; the forked user
  * stub).
@@ -48,6 +48,13 @@ static inline void ho_clear_ac(void)
 {
 	__asm__ volatile("pushfq\n\tandl $~0x40000, (%%rsp)\n\tpopfq"
 			 ::: "memory", "cc");
+}
+
+static inline uint64_t ho_rdtsc(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return (uint64_t)hi << 32 | lo;
 }
 
 /* ud2: the SIGILL handler sees the flag ho_vm.entering and replaces this

@@ -89,6 +89,7 @@ void ab_backend_idle(struct ab_vm *vm)
 }
 
 uint64_t ab_backend_now_ns(struct ab_vm *vm) { return vm->now; }
+uint32_t ab_backend_tsc_khz(struct ab_vm *vm) { (void)vm; return 1234567; }
 void ab_backend_set_timer(struct ab_vm *vm, uint64_t d) { vm->timer = d; }
 
 void ab_backend_console_write(struct ab_vm *vm, const char *s, size_t n)

@@ -228,6 +228,35 @@ Test(load, boot_args_and_tramp_reserved)
 	cr_assert_eq(mm[4].addr + mm[4].size, FB_MEM);
 }
 
+/* The TSC note: its parameter with the backend's rate (the fake backend
+ * says 1234567 kHz), after the other fragments. */
+Test(load, tsc_rate_appended_to_its_parameter)
+{
+	uint8_t notes[128] = { 0 };
+	uint32_t n = put_note(notes, PV_NOTE_ARGS_TSC, "tsc_early_khz=", 15);
+	n += put_note(notes + n, PV_NOTE_ARGS_BACKEND, "reservetop=64M", 15);
+	size_t size = build_with_notes(notes, n);
+	cr_assert_eq(ab_load_elf(&fb_vcpu, img, size), 0, "%s", fb_vcpu.err);
+	cr_assert_str_eq(fb_vcpu.img.boot_args,
+			 "reservetop=64M tsc_early_khz=1234567");
+}
+
+/* Many notes of one type must not run past the loader's buffer (the
+ * monitor's loader runs in ring 0): refused with a message. */
+Test(load, too_many_boot_arg_notes_refused)
+{
+	static uint8_t notes[2048];
+	char frag[100];
+	memset(frag, 'm', sizeof frag);
+	frag[sizeof frag - 1] = 0;
+	uint32_t n = 0;
+	for (int i = 0; i < 6; i++)
+		n += put_note(notes + n, PV_NOTE_ARGS_ALWAYS, frag, sizeof frag);
+	size_t size = build_with_notes(notes, n);
+	cr_assert_eq(ab_load_elf(&fb_vcpu, img, size), -1);
+	cr_assert(strstr(fb_vcpu.err, "longer than"), "%s", fb_vcpu.err);
+}
+
 /* A fragment that is not one string, or a command line that no longer
  * fits with the image's arguments, is refused with a message. */
 Test(load, bad_boot_args_refused)

@@ -256,11 +256,12 @@ def check_boot_args(a):
     hi = (int(seg["paddr"], 16) + seg["size"] + 0xfff) & ~0xfff
     want = "memmap=%dK$0x%x" % ((hi - lo) >> 10, lo)
     expect(args.get("always") == want and
-           args.get("backend") == "reservetop=64M",
+           args.get("backend") == "reservetop=64M" and
+           args.get("tsc") == "tsc_early_khz=",
            "linux image: boot_args %s, want always %s" % (args, want))
     notes = run([a.readelf, "-nW", out]).stdout
-    expect(len(re.findall(r"^\s+previrt\s", notes, re.M)) == 3,
-           "linux image: want 3 previrt notes in .note.previrt:\n" + notes)
+    expect(len(re.findall(r"^\s+previrt\s", notes, re.M)) == 4,
+           "linux image: want 4 previrt notes in .note.previrt:\n" + notes)
 
 
 def unresolved_note(a, image):

@@ -50,7 +50,7 @@ struct ab_image {
 	uint32_t nsites;
 	struct ab_site *sites;    /* sorted by addr, from ab_backend_alloc */
 	uint32_t tramp_paddr, tramp_size; /* .previrt.text's pages, or 0 */
-	char boot_args[2 * PV_NOTE_ARGS_MAX]; /* the image's PV_NOTE_ARGS_*
+	char boot_args[3 * PV_NOTE_ARGS_MAX]; /* the image's PV_NOTE_ARGS_*
 				     fragments, put before the user's */
 };
 

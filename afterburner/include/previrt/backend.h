@@ -133,6 +133,10 @@ void ab_backend_idle(struct ab_vm *vm);
 
 /* ---- Time ----------------------------------------------------------- */
 uint64_t ab_backend_now_ns(struct ab_vm *vm);      /* monotonic */
+/* The rate of the TSC the guest reads (rdtsc runs natively), in kHz, as
+ * the backend measured it; 0 if unknown.  For a kernel that is told it on
+ * its command line (PV_NOTE_ARGS_TSC). */
+uint32_t ab_backend_tsc_khz(struct ab_vm *vm);
 /* Ask for ab_timer_expired() at (or soon after) deadline; 0 = cancel. */
 void ab_backend_set_timer(struct ab_vm *vm, uint64_t deadline_ns);
 

@@ -66,6 +66,11 @@ struct pv_site {
 #define PV_NOTE_NAME         "previrt"
 #define PV_NOTE_ARGS_ALWAYS  1    /* every boot, native too */
 #define PV_NOTE_ARGS_BACKEND 2    /* only under a previrt backend */
+/* desc: the kernel's parameter for the TSC rate, e.g. "tsc_early_khz=":
+ * the loader appends the backend's measured rate in kHz (a kernel that
+ * calibrates its TSC against the PIT fails to when each PIT read is an
+ * exit, and falls back to the PIT as its clock).  Backends only. */
+#define PV_NOTE_ARGS_TSC     4
 /* desc: a 32-bit little-endian count, the sensitive instructions that the
  * rewriter's final check of this very file found outside every site
  * (previrt-rewrite writes PV_NOTE_UNCHECKED and stamps the count after
