@@ -81,8 +81,8 @@ static uint32_t new_pt(struct bm_mmu *m, unsigned i)
 	if (!pt)
 		return 0;
 	m->live[m->nlive++] = (uint16_t)i;
-	m->lo[i] = 1023;
-	m->hi[i] = 0;
+	m->lo[i] = m->llo[i] = 1023;
+	m->hi[i] = m->lhi[i] = 0;
 	m->around[i] = 0;
 	m->local[i] = m->global[i] = 0;
 	return pt;
@@ -91,10 +91,15 @@ static uint32_t new_pt(struct bm_mmu *m, unsigned i)
 /* Shadow table slot i had entry k written (pte: the new entry). */
 static void touched(struct bm_mmu *m, unsigned i, unsigned k, uint32_t pte)
 {
-	if (pte & SG)
+	if (pte & SG) {
 		m->global[i] = 1;
-	else
+	} else {
 		m->local[i] = 1;
+		if (k < m->llo[i])
+			m->llo[i] = (uint16_t)k;
+		if (k > m->lhi[i])
+			m->lhi[i] = (uint16_t)k;
+	}
 	if (k < m->lo[i])
 		m->lo[i] = (uint16_t)k;
 	if (k > m->hi[i])
@@ -112,16 +117,38 @@ static void drop_slot(struct bm_mmu *m, uint32_t *pd, unsigned i)
 		}
 }
 
-/* Table slot i keeps its global entries only (the fault-around blocks
- * must be scanned again: the dropped entries may come back). */
-static void scrub_local(struct bm_mmu *m, uint32_t *pd, unsigned i)
+static uint32_t *guest_table(struct bm_mmu *m, uint32_t gpa);
+static uint32_t fill_now(const struct bm_mmu *m, uint32_t pde, uint32_t g);
+
+/* Mixed table slot i at a CR3 load (gpd: the new guest directory): its
+ * global entries stay, as in a TLB; a non-global one stays only if the
+ * new space's tables make exactly it (the same guest PDE, the entry a
+ * fill would make now; the PDE's accessed bit is set as a refill would),
+ * else it goes and the fault-around blocks may be scanned again.  (Linux's head code leaves a few non-global entries
+ * among its global kernel mappings.) */
+static void resync_local(struct bm_mmu *m, uint32_t *pd, unsigned i,
+			 uint32_t *gpd)
 {
-	uint32_t *e = tab(m, pd[i] & FRAME);
-	for (unsigned k = m->lo[i]; k <= m->hi[i]; k++)
-		if (!(e[k] & SG))
-			e[k] = 0;
-	m->local[i] = 0;
-	m->around[i] = 0;
+	uint32_t *e = tab(m, pd[i] & FRAME), pde = gpd ? gpd[i] : 0;
+	const uint32_t *gpt = (pde | A) == (m->gpde[i] | A) &&
+		!((pde & PS) && m->pse) ? guest_table(m, pde | A) : NULL;
+	int left = 0;
+	for (unsigned k = m->llo[i]; k <= m->lhi[i]; k++) {
+		if (!e[k] || (e[k] & SG))
+			continue;
+		m->resynced++;
+		if (gpt && (e[k] & ~(A | D)) == fill_now(m, pde, gpt[k])) {
+			m->reused++;
+			left = 1;
+			continue;
+		}
+		e[k] = 0;
+		m->stale++;
+		m->around[i] = 0;
+	}
+	m->local[i] = (uint8_t)left;
+	if (left && gpd)
+		gpd[i] |= A;             /* as the walk of a refill would */
 }
 
 /* Table slot i goes with the space it was built for (sp), when there is
@@ -142,8 +169,9 @@ static void set_aside(struct bm_mmu *m, uint32_t *pd, unsigned i,
 
 /* What a CR3 load flushes: every non-global entry.  Tables without a
  * global entry leave the active shadow whole (set aside for sp, the space
- * being left), mixed ones are scrubbed. */
-static void drop_local(struct bm_mmu *m, struct bm_mmu_space *sp)
+ * being left), mixed ones are resynced with the new directory gpd. */
+static void drop_local(struct bm_mmu *m, struct bm_mmu_space *sp,
+		       uint32_t *gpd)
 {
 	uint32_t *pd = tab(m, m->root), n = 0;
 	for (uint32_t k = 0; k < m->nlive; k++) {
@@ -153,7 +181,7 @@ static void drop_local(struct bm_mmu *m, struct bm_mmu_space *sp)
 			continue;
 		}
 		if (m->local[i])
-			scrub_local(m, pd, i);
+			resync_local(m, pd, i, gpd);
 		m->live[n++] = (uint16_t)i;
 		m->kept++;
 	}
@@ -581,7 +609,8 @@ void bm_mmu_load_cr3(struct bm_mmu *m, uint32_t cr3, int paging)
 	int keep = paging && m->paging && m->pge;
 	m->clock++;
 	if (keep)
-		drop_local(m, space_for(m, m->gcr3));
+		drop_local(m, space_for(m, m->gcr3),
+			   guest_table(m, cr3 & FRAME));
 	else
 		bm_mmu_flush(m);
 	m->gcr3 = cr3 & FRAME;

@@ -107,6 +107,9 @@ struct bm_mmu {
 	 * is dropped, one with both loses its non-global entries, one with
 	 * only global entries is kept as it is. */
 	uint8_t local[BM_MMU_GUEST_PDES], global[BM_MMU_GUEST_PDES];
+	/* Per slot, the range of non-global entries ever written (a mixed
+	 * table's are resynced at a CR3 load, not dropped). */
+	uint16_t llo[BM_MMU_GUEST_PDES], lhi[BM_MMU_GUEST_PDES];
 	uint32_t clean[BM_MMU_CLEAN];    /* zeroed tables (host PA) */
 	uint32_t nclean;
 	struct bm_mmu_hints hints[BM_MMU_HINT_AS];

@@ -602,3 +602,25 @@ Test(shadow, pool_exhaustion_reclaims_kept_tables)
 		     "a kept table was given back for the new one");
 	cr_assert_eq(mmu.evicted, 1);
 }
+
+/* A mixed kernel table (global entries and one non-global, as Linux's
+ * head code leaves them): across a CR3 load to a space with the same
+ * kernel PDE, the non-global entry stays while the new space's tables
+ * still make it, and goes once they do not. */
+Test(shadow, mixed_table_local_entry_resynced_not_dropped)
+{
+	uint32_t gerr;
+	two_spaces();
+	gmem(KPT)[1] = 0x21000 | 0x063;              /* non-global */
+	bm_mmu_load_cr3(&mmu, GPD, 1);
+	bm_mmu_fault(&mmu, 0xc0000000, 0, &gerr);
+	bm_mmu_fault(&mmu, 0xc0001000, 0, &gerr);
+	uint32_t k1 = spte(0xc0001000);
+	cr_assert_neq(k1, 0);
+	bm_mmu_load_cr3(&mmu, 0x5000, 1);            /* same kernel PDE */
+	cr_assert_eq(spte(0xc0001000), k1, "still what a fill would make");
+	gmem(KPT)[1] = 0x22000 | 0x063;              /* remapped */
+	bm_mmu_load_cr3(&mmu, GPD, 1);
+	cr_assert_eq(spte(0xc0001000), 0, "remapped: dropped");
+	cr_assert_neq(spte(0xc0000000), 0, "the global entry stays");
+}
