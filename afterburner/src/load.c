@@ -244,7 +244,7 @@ static int read_boot_args(struct ab_vcpu *v, const struct elf *e)
 			    "outside the file", sh->size, sh->offset);
 	static const uint32_t types[] = { PV_NOTE_ARGS_ALWAYS,
 		PV_NOTE_ARGS_BACKEND, PV_NOTE_ARGS_TSC };
-	uint32_t khz = ab_backend_tsc_khz(v->vm);
+	uint32_t khz = 0;
 	for (uint32_t t = 0; t < sizeof types / sizeof types[0]; t++) {
 		struct pv_note n;
 		uint32_t pos = 0, type = types[t];
@@ -256,6 +256,8 @@ static int read_boot_args(struct ab_vcpu *v, const struct elf *e)
 				return fail(v, PV_NOTE_SECTION ": note type %u "
 					    "is not one string of at most %u "
 					    "bytes", type, PV_NOTE_ARGS_MAX);
+			if (type == PV_NOTE_ARGS_TSC && !khz)
+				khz = ab_backend_tsc_khz(v->vm);   /* only if asked */
 			if (type == PV_NOTE_ARGS_TSC && !khz)
 				continue;
 			if (used + 1 + n.descsz + 11 > sizeof v->img.boot_args)
