@@ -69,7 +69,19 @@ static int native_seg_ok(const struct pv_insn *in)
 	return 0;
 }
 
-static unsigned policy_native, policy_iret_stub;
+/* mov %cs / %ss to a 32-bit register other than %esp, no prefixes: its
+ * segment-read stub (stubs.S), no exit. */
+static int seg_read_stub(const struct pv_insn *in, uint32_t *target)
+{
+	if (in->cls != PV_CLASS_SEG_READ || in->npfx || in->two_byte ||
+	    in->op != 0x8c || in->mod != 3 || in->rm == 4 ||
+	    (in->reg != 1 && in->reg != 2))
+		return 0;
+	*target = BM_SEGREAD_STUB + 32u * (8u * (in->reg - 1u) + in->rm);
+	return 1;
+}
+
+static unsigned policy_native, policy_iret_stub, policy_segread;
 
 /* The monitor's patch policy: data-segment loads/reads native; a plain
  * 32-bit iret calls the iret stub (stubs.S: native return to user mode
@@ -83,6 +95,10 @@ enum ab_site_policy ab_backend_site_policy(struct ab_vm *vm,
 	if (native_seg_ok(in)) {
 		policy_native++;
 		return AB_SITE_NATIVE;
+	}
+	if (seg_read_stub(in, target)) {
+		policy_segread++;
+		return AB_SITE_CALL;
 	}
 	if (in->cls == PV_CLASS_IRET && !in->npfx && !in->two_byte &&
 	    in->op == 0xcf) {
@@ -111,10 +127,11 @@ void bm_guest_load(struct ab_vm *vm, struct bm_boot *b, struct ab_regs *r)
 		vm->mmu.stub_alias = AB_WEDGE_STUBS - v->img.phys_offset;
 	boot_gdtr = v->gdtr;
 	bm_printf("monitor: guest entry 0x%08x, %u sites patched (%u segment "
-		  "sites left native, %u irets to the iret stub), %u MiB RAM, "
-		  "command line \"%s\"\n", v->img.entry,
-		  v->img.nsites - policy_native, policy_native,
-		  policy_iret_stub, vm->ram_size >> 20, b->guest_cmdline);
+		  "sites left native, %u irets to the iret stub, %u cs/ss "
+		  "reads to their stubs), %u MiB RAM, command line \"%s\"\n",
+		  v->img.entry, v->img.nsites - policy_native, policy_native,
+		  policy_iret_stub, policy_segread, vm->ram_size >> 20,
+		  b->guest_cmdline);
 }
 
 /* The real ring says where the guest is (a fast int $0x80 reaches ring 1

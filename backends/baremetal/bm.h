@@ -60,6 +60,9 @@
 #define BM_SH_FASTC      31    /* count: write-free returns in the monitor */
 #define BM_SH_PF_RETRY   0x400 /* offset in the page: struct bm_pf_retry */
 #define BM_IRET_STUB     (AB_WEDGE_STUBS + 16)
+/* mov %cs / %ss to a 32-bit register: 32 bytes per (segment, register),
+ * CS first, registers in ModRM order (stubs.S bm_segread_stubs). */
+#define BM_SEGREAD_STUB  (AB_WEDGE_STUBS + 0x200)
 /* The shared page through its wedge address: the one mapping of it that
  * stays writable while CR0.WP is set (vm->sh is the direct-map alias), so
  * the write-free paths (bm_fast_iret, bm_fast_user_fault) use this one. */

@@ -1,7 +1,7 @@
 /*
  * offsets.c - source of bm-offsets.h: the struct offsets that entry.S and
  * trap.S use.  Runs: build time only (compiled to assembly by
- * gen-offsets.sh, never linked); each DEF emits "->NAME value" which the
+ * gen-offsets.sh, never linked; stubs.S uses them too); each DEF emits "->NAME value" which the
  * script turns into a #define.
  */
 #include <stddef.h>
@@ -35,4 +35,5 @@ void bm_offsets(void)
 	DEF(SH_MASK, offsetof(struct ab_shared, upcall_mask));
 	DEF(SH_STUB, offsetof(struct ab_shared, stub));
 	DEF(RUNTIME_VEC, BM_VEC_RUNTIME);
+	DEF(BM_BOOT_SEL_MIN, BM_GUEST_GDT_MAX << 3);
 }

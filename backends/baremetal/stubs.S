@@ -1,5 +1,6 @@
 /*
- * stubs.S - the iret stub: code copied to BM_IRET_STUB in the wedge's stub
+ * stubs.S - the iret stub and the segment-read stubs: code copied to
+ * BM_IRET_STUB and BM_SEGREAD_STUB in the wedge's stub
  * pages (it runs there, in the GUEST KERNEL's ring 1; only absolute wedge
  * addresses and relative jumps).  Patched iret sites call it instead of
  * the generic stub.  A return to user mode with IF set, nothing pending,
@@ -68,3 +69,39 @@ bm_sys_entry:
 bm_sys_jmp:
 	jmp *%ss:SHW(7)
 bm_iret_stub_end:
+
+/* The segment-read stubs, copied to BM_SEGREAD_STUB: `mov %cs, %reg` and
+ * `mov %ss, %reg` of the guest kernel (ring 1), as ring 0 reads them: the
+ * real selector is the guest's own index with RPL 1 (its mirror, seg.c),
+ * so RPL 0 is one less; flags kept (popfl in ring 1 leaves IF alone).  A
+ * monitor boot selector (before the guest's first GDT load) goes to the
+ * monitor, which emulates the site.  Linux reads %ss in every exception
+ * entry. */
+	.macro segread seg, reg
+	.balign 32
+	pushfl
+	movl %\seg, %\reg
+	cmpl $BM_BOOT_SEL_MIN, %\reg
+	jae 1f
+	decl %\reg
+	popfl
+	ret
+1:	popfl
+	int $RUNTIME_VEC
+	.endm
+
+	.globl bm_segread_stubs, bm_segread_stubs_end
+	.balign 32
+bm_segread_stubs:
+	.irp seg, cs, ss
+	.irp reg, eax, ecx, edx, ebx, esp, ebp, esi, edi
+	.ifc \reg, esp
+	.balign 32
+	int $RUNTIME_VEC                /* never a site's target */
+	.else
+	segread \seg, \reg
+	.endif
+	.endr
+	.endr
+	.balign 32
+bm_segread_stubs_end:

@@ -31,6 +31,7 @@ static uint8_t bm_wedge[4][4096] __attribute__((aligned(4096)));
 static uint32_t bm_wedge_pt[1024] __attribute__((aligned(4096)));
 extern uint32_t bm_boot_pgdir[1024];
 extern uint8_t bm_trap_stack[];
+extern const uint8_t bm_segread_stubs[], bm_segread_stubs_end[];
 extern const uint8_t bm_iret_stub[], bm_iret_crit[], bm_iret_insn[],
 	bm_iret_slow[], bm_iret_slow4[], bm_iret_stub_end[], bm_sys_entry[],
 	bm_sys_jmp[];
@@ -433,6 +434,8 @@ static void wedge_init(struct ab_vm *vm, uint32_t *high)
 	}
 	memcpy(vm->stubs + (BM_IRET_STUB - AB_WEDGE_STUBS), bm_iret_stub,
 	       (size_t)(bm_iret_stub_end - bm_iret_stub));
+	memcpy(vm->stubs + (BM_SEGREAD_STUB - AB_WEDGE_STUBS), bm_segread_stubs,
+	       (size_t)(bm_segread_stubs_end - bm_segread_stubs));
 	vm->mmu.stub_hpa = BM_V2P(vm->stubs);
 }
 
