@@ -131,10 +131,14 @@ public:
 		bool Changed = runOnModuleAsm(M);
 		for (Function &F : M)
 			Changed |= runOnFunction(F);
-		// Only callee operands of asm calls change: the CFG and every
-		// analysis that ignores asm text stay valid.
-		return Changed ? PreservedAnalyses::none()
-			       : PreservedAnalyses::all();
+		// Only callee operands of asm calls change (and the site-table
+		// globals are added): no block or edge does, so the CFG
+		// analyses stay valid; everything else is recomputed.
+		if (!Changed)
+			return PreservedAnalyses::all();
+		PreservedAnalyses PA;
+		PA.preserveSet<CFGAnalyses>();
+		return PA;
 	}
 
 	static bool isRequired() { return true; }
