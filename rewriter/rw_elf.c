@@ -117,6 +117,8 @@ static int load_scn(struct rw_image *img, Elf_Scn *s, struct rw_scn *out,
 	*out = (struct rw_scn){ NULL, idx, sh->sh_type, sh->sh_flags,
 		sh->sh_addr, sh->sh_offset, sh->sh_size, sh->sh_addralign,
 		sh->sh_link, sh->sh_entsize, 0 };
+	if (sh->sh_type == SHT_NULL)          /* inactive: the gABI leaves */
+		out->flags = out->size = 0;   /* its other fields undefined */
 	out->name = elf_strptr(img->elf, img->shstrndx, sh->sh_name);
 	if (!out->name)
 		return rw_err(img, "section %u: bad name offset %u", idx,

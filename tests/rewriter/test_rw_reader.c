@@ -234,3 +234,26 @@ Test(rw_reader, random_corruption_never_crashes)
 	}
 	free(copy);
 }
+
+/* A loaded data section turned SHT_NULL with its range past the file:
+ * an inactive header (the gABI leaves its other fields undefined), so
+ * the planner's scan of data words must not read it (libFuzzer found
+ * that read out of bounds, in rw_targets.c). */
+Test(rw_reader, null_section_not_scanned_as_data)
+{
+	struct blob b = good_image();
+	Elf32_Shdr *d = shdr_named(b, ".rodata");
+	d->sh_type = SHT_NULL;
+	d->sh_flags |= SHF_ALLOC;
+	d->sh_offset = 0x7ffffff0;
+	struct rw_image img;
+	struct rw_plan pl;
+	cr_assert_eq(rw_image_load_mem(&img, "img", b.buf, b.size), 0, "%s",
+		     img.err);
+	cr_assert_eq(rw_sites_read(&img), 0, "%s", img.err);
+	cr_assert_eq(rw_sites_validate(&img), 0, "%s", img.err);
+	cr_assert_eq(rw_disasm_image(&img), 0, "%s", img.err);
+	cr_assert_eq(rw_plan_make(&img, &pl, NULL), 0, "%s", img.err);
+	rw_plan_free(&pl);
+	rw_image_free(&img);
+}
