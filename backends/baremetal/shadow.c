@@ -120,20 +120,17 @@ static void drop_slot(struct bm_mmu *m, uint32_t *pd, unsigned i)
 static uint32_t *guest_table(struct bm_mmu *m, uint32_t gpa);
 static uint32_t fill_now(const struct bm_mmu *m, uint32_t pde, uint32_t g);
 
-/* Mixed table slot i at a CR3 load (gpd: the new guest directory): its
- * global entries stay, as in a TLB; a non-global one stays only if the
- * new space's tables make exactly it (the same guest PDE, the entry a
- * fill would make now; the PDE's accessed bit is set as a refill would),
- * else it goes and the fault-around blocks may be scanned again.  (Linux's head code leaves a few non-global entries
- * among its global kernel mappings.) */
-static void resync_local(struct bm_mmu *m, uint32_t *pd, unsigned i,
-			 uint32_t *gpd)
+/* The non-global entries lo..hi of shadow table e against guest table gpt
+ * (under guest PDE pde; NULL: none holds): each that is not what a fill
+ * would make now is cleared and its fault-around block may be scanned
+ * again.  The CPU's own accessed and dirty bits in a shadow entry do not
+ * count.  1 if any non-global entry is left. */
+static int resync_entries(struct bm_mmu *m, uint32_t *e, unsigned lo,
+			  unsigned hi, uint32_t pde, const uint32_t *gpt,
+			  uint8_t *around)
 {
-	uint32_t *e = tab(m, pd[i] & FRAME), pde = gpd ? gpd[i] : 0;
-	const uint32_t *gpt = (pde | A) == (m->gpde[i] | A) &&
-		!((pde & PS) && m->pse) ? guest_table(m, pde | A) : NULL;
 	int left = 0;
-	for (unsigned k = m->llo[i]; k <= m->lhi[i]; k++) {
+	for (unsigned k = lo; k <= hi; k++) {
 		if (!e[k] || (e[k] & SG))
 			continue;
 		m->resynced++;
@@ -143,12 +140,28 @@ static void resync_local(struct bm_mmu *m, uint32_t *pd, unsigned i,
 			continue;
 		}
 		e[k] = 0;
+		*around &= (uint8_t)~(1u << (k / BM_MMU_AROUND));
 		m->stale++;
-		m->around[i] = 0;
 	}
+	return left;
+}
+
+/* Mixed table slot i at a CR3 load (gpd: the new guest directory): its
+ * global entries stay, as in a TLB; its non-global ones are resynced with
+ * the new space's table if the guest PDE is the same (its accessed bit is
+ * set as a refill's walk would), else dropped.  (Linux's head code leaves
+ * a few non-global entries among its global kernel mappings.) */
+static void resync_local(struct bm_mmu *m, uint32_t *pd, unsigned i,
+			 uint32_t *gpd)
+{
+	uint32_t pde = gpd ? gpd[i] : 0;
+	const uint32_t *gpt = (pde | A) == (m->gpde[i] | A) &&
+		!((pde & PS) && m->pse) ? guest_table(m, pde | A) : NULL;
+	int left = resync_entries(m, tab(m, pd[i] & FRAME), m->llo[i],
+				  m->lhi[i], pde, gpt, &m->around[i]);
 	m->local[i] = (uint8_t)left;
 	if (left && gpd)
-		gpd[i] |= A;             /* as the walk of a refill would */
+		gpd[i] |= A;
 }
 
 /* Table slot i goes with the space it was built for (sp), when there is
@@ -553,27 +566,6 @@ static uint32_t fill_now(const struct bm_mmu *m, uint32_t pde, uint32_t g)
 	return guard_pte(m, gpa, (m->ram_hpa + gpa) | entry_flags(m, pde, g, 0));
 }
 
-/* Every entry of kept table t that is not what a fill would make now is
- * cleared (and its fault-around block may be scanned again).  The CPU's
- * own accessed and dirty bits in the shadow entry do not count. */
-static void resync(struct bm_mmu *m, struct bm_mmu_kept *t, uint32_t pde,
-		   const uint32_t *gpt)
-{
-	uint32_t *e = tab(m, t->pt);
-	for (unsigned k = t->lo; k <= t->hi; k++) {
-		if (!e[k])
-			continue;
-		m->resynced++;
-		if ((e[k] & ~(A | D)) == fill_now(m, pde, gpt[k])) {
-			m->reused++;
-			continue;
-		}
-		e[k] = 0;
-		t->around &= (uint8_t)~(1u << (k / BM_MMU_AROUND));
-		m->stale++;
-	}
-}
-
 /* Space sp's kept tables back into the active shadow, each resynced with
  * the guest's tables as they are now; a table whose guest PDE changed
  * (another page table, other rights, a large page, not accessed) or whose
@@ -591,7 +583,8 @@ static void take_back(struct bm_mmu *m, struct bm_mmu_space *sp)
 			release_pt(m, t->pt, t->lo, t->hi);
 			continue;
 		}
-		resync(m, t, pde, gpt);
+		resync_entries(m, tab(m, t->pt), t->lo, t->hi, pde, gpt,
+			       &t->around);
 		pd[i] = t->pt | P | W | U;
 		m->gpde[i] = pde;
 		m->lo[i] = t->lo;
