@@ -27,6 +27,8 @@ struct e32_shdr {
 #define PT_LOAD 1
 #define PT_NOTE 4
 #define PF_X 1
+#define SHF_ALLOC 2
+#define SHF_EXECINSTR 4
 #define ET_EXEC 2
 #define EM_386 3
 #define SHT_NOBITS 8
@@ -382,7 +384,9 @@ static int sweep_unchecked(struct ab_vcpu *v, const struct elf *e)
 	size_t budget = e->size;
 	for (unsigned i = 0; i < e->eh->shnum; i++) {
 		const struct e32_shdr *sh = shdr(e, i);
-		if (sh->type != SHT_NOBITS && (sh->flags & 6) == 6 &&
+		if (sh->type != SHT_NOBITS &&
+		    (sh->flags & (SHF_ALLOC | SHF_EXECINSTR)) ==
+		    (SHF_ALLOC | SHF_EXECINSTR) &&
 		    sweep_part(v, e, sh->offset, sh->addr, sh->size,
 			       &budget) < 0)
 			return -1;
